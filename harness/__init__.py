@@ -1,0 +1,35 @@
+"""Conformance harness for LLM model configs: HF config -> meta-device dry run -> Mantile config, checked.
+
+The public API keeps the seed plan's names (`get_model_config`, `inspect_model_structure`,
+`save_tensor_inspection`, `count_parameters`, `estimate_memory`, `validate_config`, ...).
+Heavy imports (torch, transformers) happen only when a model is built.
+"""
+
+from __future__ import annotations
+
+from .errors import HarnessError
+from .inspection import (
+    Inspection,
+    TensorRecord,
+    count_parameters,
+    estimate_memory,
+    inspect_model_structure,
+    validate_config,
+)
+from .resolve import ResolvedConfig, get_model_config
+from .writers import save_tensor_inspection
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "HarnessError",
+    "Inspection",
+    "ResolvedConfig",
+    "TensorRecord",
+    "count_parameters",
+    "estimate_memory",
+    "get_model_config",
+    "inspect_model_structure",
+    "save_tensor_inspection",
+    "validate_config",
+]

@@ -1,0 +1,147 @@
+"""The `harness` command: one sub-command per job, errors turned into one line and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from .errors import HarnessError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_ERROR = 2
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="HF id (org/name), a config.json, or a folder holding one")
+    parser.add_argument("--revision", help="Hub revision (branch, tag or 40-hex commit)")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="never touch the network (also on when HF_HUB_OFFLINE=1)",
+    )
+    parser.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="allow Hub code for model types transformers lacks; needs a pinned 40-hex --revision. "
+        "This runs code from the Hub on this machine: review it first",
+    )
+
+
+def _token() -> str | None:
+    return os.environ.get("HF_TOKEN") or None
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from .inspection import (
+        count_parameters,
+        estimate_memory,
+        estimate_memory_all,
+        inspect_model_structure,
+    )
+    from .writers import dump_json, save_tensor_inspection
+
+    inspection = inspect_model_structure(
+        args.model,
+        args.revision,
+        offline=args.offline,
+        token=_token(),
+        trust_remote_code=args.trust_remote_code,
+    )
+    counts = count_parameters(inspection)
+    memories = [estimate_memory(inspection, args.dtype)] if args.dtype else estimate_memory_all(
+        inspection
+    )
+    largest = max(inspection.params, key=lambda t: t.numel)
+    aliases = sum(len(t.aliases) for t in inspection.tensors)
+    if args.tensors_out:
+        save_tensor_inspection(inspection, args.tensors_out)
+    summary: dict[str, Any] = {
+        "model": inspection.model,
+        "source": inspection.resolved.source,
+        "config_path": inspection.resolved.display_path,
+        "config_sha256": inspection.resolved.sha256,
+        "model_class": inspection.model_class,
+        "model_type": inspection.model_type,
+        "total_params": counts.total,
+        "total_params_formatted": counts.total_formatted,
+        "by_component": counts.by_component,
+        "buffer_elements": counts.buffers,
+        "memory_gb": {m.dtype: round(m.gb, 3) for m in memories},
+        "largest_tensor": {
+            "name": largest.name,
+            "shape": list(largest.shape),
+            "params": largest.numel,
+        },
+        "tensor_count": len(inspection.tensors),
+        "param_tensors": len(inspection.params),
+        "buffer_tensors": len(inspection.buffers),
+        "tied_aliases": aliases,
+        "notes": list(inspection.notes),
+        "versions": inspection.versions,
+    }
+    if args.json:
+        sys.stdout.write(dump_json(summary))
+        return 0
+    lines = [
+        f"model:        {inspection.model} ({inspection.resolved.source}: "
+        f"{inspection.resolved.display_path})",
+        f"class:        {inspection.model_class} (model_type {inspection.model_type})",
+        f"parameters:   {counts.total:,} ({counts.total_formatted})",
+    ]
+    width = max(len(name) for name in counts.by_component)
+    lines += [f"  {name:<{width}}  {value:>18,}" for name, value in counts.by_component.items()]
+    lines.append("weight memory (decimal GB):")
+    lines += [f"  {m.dtype:<6} {m.gb:>12,.3f}" for m in memories]
+    lines.append(f"largest:      {largest.name} {tuple(largest.shape)} = {largest.numel:,}")
+    lines.append(
+        f"tensors:      {len(inspection.tensors)} ({len(inspection.params)} parameters, "
+        f"{len(inspection.buffers)} buffers, {aliases} tied aliases)"
+    )
+    lines += [f"note:         {note}" for note in inspection.notes]
+    if args.tensors_out:
+        lines.append(f"wrote:        {args.tensors_out}")
+    print("\n".join(lines))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    from .dtypes import DTYPE_BYTES
+
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Conformance harness for Mantile-style LLM model configs.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    inspect = commands.add_parser(
+        "inspect", help="dry-run a model on the meta device and summarise its tensors"
+    )
+    _add_model_arguments(inspect)
+    inspect.add_argument("--tensors-out", help="write the tensor inventory to FILE.csv or FILE.json")
+    inspect.add_argument("--dtype", choices=sorted(DTYPE_BYTES), help="memory for this dtype only")
+    inspect.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
+    inspect.set_defaults(func=_inspect)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; a HarnessError becomes one line on stderr and exit status 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except HarnessError as exc:
+        print(f"harness {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

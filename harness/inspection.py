@@ -1,0 +1,448 @@
+"""Step 2, inspect: build a model on the meta device and inventory every parameter and buffer."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .dtypes import DTYPE_BYTES, bytes_per_element
+from .errors import (
+    InvalidConfigError,
+    ModelBuildError,
+    RemoteCodeRefusedError,
+    UnknownModelTypeError,
+)
+from .resolve import ResolvedConfig, get_model_config, is_pinned_revision
+
+__all__ = [
+    "TensorRecord",
+    "Inspection",
+    "ParameterCount",
+    "MemoryEstimate",
+    "inspect_model_structure",
+    "inspect_resolved",
+    "count_parameters",
+    "estimate_memory",
+    "validate_config",
+    "format_count",
+    "estimate_memory_all",
+    "count_decoder_layers",
+    "layer_index_of",
+]
+
+# Keys that describe storage or remote code, not the architecture; dropped before building.
+_STORAGE_KEYS = ("quantization_config",)
+_LAYER_INDEX = re.compile(r"\.(?:layers|h|blocks|layer)\.(\d+)\.")
+
+
+class _RecordAccess:
+    """Lets seed-style code read record fields as `record["field"]`."""
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+
+@dataclass(frozen=True)
+class TensorRecord(_RecordAccess):
+    """One parameter or buffer of the dry run: kind, name, shape, dtype, owning module class, aliases."""
+
+    kind: str  # "param" or "buffer"
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    module_class: str = ""
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def numel(self) -> int:
+        """Number of elements."""
+        total = 1
+        for size in self.shape:
+            total *= size
+        return total
+
+    @property
+    def module_path(self) -> str:
+        """Dotted path of the module that owns the tensor."""
+        return self.name.rpartition(".")[0]
+
+    @property
+    def leaf(self) -> str:
+        """Attribute name of the tensor on its module (`weight`, `bias`, `sinks` ...)."""
+        return self.name.rpartition(".")[2]
+
+
+@dataclass(frozen=True)
+class Inspection(_RecordAccess):
+    """The full inventory of one model built on the meta device, with the config it came from."""
+
+    model: str
+    model_class: str
+    model_type: str
+    tensors: tuple[TensorRecord, ...]
+    config: dict[str, Any]  # the transformers config as a dict, defaults filled in
+    resolved: ResolvedConfig
+    versions: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def params(self) -> tuple[TensorRecord, ...]:
+        """Parameters only (tied weights appear once)."""
+        return tuple(t for t in self.tensors if t.kind == "param")
+
+    @property
+    def buffers(self) -> tuple[TensorRecord, ...]:
+        """Buffers only; reported, never counted as parameters."""
+        return tuple(t for t in self.tensors if t.kind == "buffer")
+
+    @property
+    def total_params(self) -> int:
+        """Exact parameter count, tied weights counted once."""
+        return sum(t.numel for t in self.params)
+
+    @property
+    def hf_id(self) -> str | None:
+        """The Hub id when the config came from one."""
+        return self.resolved.hf_id
+
+    def tensor(self, name: str) -> TensorRecord:
+        """The record named `name` (canonical name or alias)."""
+        for record in self.tensors:
+            if record.name == name or name in record.aliases:
+                return record
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class ParameterCount(_RecordAccess):
+    """Exact parameter total, its short form, and a breakdown by component family."""
+
+    total: int
+    total_formatted: str
+    by_component: dict[str, int]
+    buffers: int
+
+
+@dataclass(frozen=True)
+class MemoryEstimate(_RecordAccess):
+    """Weight memory of the parameters at one dtype, in bytes and decimal GB."""
+
+    dtype: str
+    bytes: float
+    gb: float
+
+
+def format_count(value: int) -> str:
+    """Short human form of a count: 70553706496 -> '70.6B', 124439808 -> '124.4M'."""
+    for scale, suffix in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")):
+        if abs(value) >= scale:
+            return f"{value / scale:.1f}{suffix}"
+    return str(value)
+
+
+def layer_index_of(name: str) -> int | None:
+    """Decoder-layer index in a tensor or module name (`model.layers.12.mlp` -> 12), else None."""
+    match = _LAYER_INDEX.search(f".{name}.")
+    return int(match.group(1)) if match else None
+
+
+def inspect_model_structure(
+    model: str,
+    revision: str | None = None,
+    *,
+    offline: bool | None = None,
+    token: str | None = None,
+    trust_remote_code: bool = False,
+) -> Inspection:
+    """Resolve `model`'s config and build it on the meta device; return every tensor."""
+    resolved = get_model_config(model, revision, offline=offline, token=token)
+    return inspect_resolved(resolved, trust_remote_code=trust_remote_code, revision=revision)
+
+
+def inspect_resolved(
+    resolved: ResolvedConfig,
+    *,
+    trust_remote_code: bool = False,
+    revision: str | None = None,
+) -> Inspection:
+    """Build the model of an already resolved config on the meta device and inventory it."""
+    import torch
+    import transformers
+
+    hf_config, notes = _build_config(resolved, trust_remote_code, revision or resolved.revision)
+    build, class_name, class_note = _model_builder(resolved, hf_config)
+    notes += class_note
+    with _quiet(), torch.device("meta"):
+        try:
+            module = build(hf_config)
+        except Exception as exc:  # transformers raises many types for bad configs
+            raise ModelBuildError(
+                f"transformers {transformers.__version__} could not build {class_name} for "
+                f"{resolved.model} on the meta device: {type(exc).__name__}: "
+                f"{_first_line(exc)}; check the config values"
+            ) from None
+    tensors = tuple(_inventory(module))
+    return Inspection(
+        model=resolved.model,
+        model_class=type(module).__name__,
+        model_type=str(hf_config.model_type),
+        tensors=tensors,
+        config=_config_dict(hf_config),
+        resolved=resolved,
+        versions={"transformers": transformers.__version__, "torch": torch.__version__},
+        notes=tuple(notes),
+    )
+
+
+def _build_config(
+    resolved: ResolvedConfig, trust_remote_code: bool, revision: str | None
+) -> tuple[Any, list[str]]:
+    import transformers
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    raw = dict(resolved.config)
+    where = resolved.display_path
+    notes: list[str] = []
+    model_type = raw.pop("model_type", None)
+    if not isinstance(model_type, str) or not model_type:
+        raise InvalidConfigError(
+            f"{where} has no `model_type`; add the transformers model type "
+            '(for example "model_type": "llama") or download the full config.json'
+        )
+    architectures = raw.get("architectures")
+    if (
+        not isinstance(architectures, list)
+        or not architectures
+        or not all(isinstance(a, str) for a in architectures)
+    ):
+        raise InvalidConfigError(
+            f"{where} has no `architectures` list; add the model class, for example "
+            '"architectures": ["LlamaForCausalLM"]'
+        )
+    auto_map = raw.pop("auto_map", None)
+    if model_type not in CONFIG_MAPPING:
+        if auto_map is not None:
+            if not trust_remote_code or not is_pinned_revision(revision):
+                raise RemoteCodeRefusedError(
+                    f"{resolved.model} needs code from the Hub (`auto_map`, model_type "
+                    f"{model_type!r} is not in transformers {transformers.__version__}); it is "
+                    "never run implicitly: set trust_remote_code=True in the case together "
+                    "with a pinned 40-hex revision after reviewing that code"
+                )
+            return _remote_config(resolved, revision), ["built with reviewed remote code"]
+        raise UnknownModelTypeError(
+            f"{where}: model_type {model_type!r} is not known to the installed transformers "
+            f"{transformers.__version__}; upgrade transformers (and the constraints file) or "
+            "check the spelling"
+        )
+    if auto_map is not None:
+        notes.append("auto_map ignored: the model type is built by transformers itself")
+    for key in _STORAGE_KEYS:
+        if raw.pop(key, None) is not None:
+            notes.append(f"{key} ignored: storage format, not architecture")
+    try:
+        with _quiet():
+            hf_config = transformers.AutoConfig.for_model(model_type, **raw)
+    except Exception as exc:
+        raise InvalidConfigError(
+            f"{where}: transformers rejected the config: {type(exc).__name__}: "
+            f"{_first_line(exc)}; fix the named field"
+        ) from None
+    return hf_config, notes
+
+
+def _remote_config(resolved: ResolvedConfig, revision: str | None) -> Any:  # pragma: no cover
+    import transformers
+
+    return transformers.AutoConfig.from_pretrained(
+        resolved.hf_id or resolved.model, revision=revision, trust_remote_code=True
+    )
+
+
+def _model_builder(
+    resolved: ResolvedConfig, hf_config: Any
+) -> tuple[Callable[[Any], Any], str, list[str]]:
+    """The class named in architectures[0], else the Auto class of the task (causal LM, then VLM)."""
+    import transformers
+
+    name = resolved.config["architectures"][0]
+    cls = getattr(transformers, name, None)
+    if isinstance(cls, type):
+        return cls, name, []
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES,
+    )
+
+    model_type = hf_config.model_type
+    if model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        auto = transformers.AutoModelForCausalLM
+        return auto.from_config, auto.__name__, [f"{name} is not in transformers; built with {auto.__name__}"]
+    if model_type in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES:
+        auto = transformers.AutoModelForImageTextToText
+        return auto.from_config, auto.__name__, [f"{name} is not in transformers; built with {auto.__name__}"]
+    raise ModelBuildError(
+        f"{resolved.model}: architecture {name!r} is not a transformers class and model_type "
+        f"{model_type!r} has no causal-LM or image-text-to-text Auto class; "
+        "check `architectures` in the config"
+    )
+
+
+def _inventory(module: Any) -> Iterator[TensorRecord]:
+    modules = dict(module.named_modules())
+    for kind, named in (
+        ("param", module.named_parameters(remove_duplicate=False)),
+        ("buffer", module.named_buffers(remove_duplicate=False)),
+    ):
+        first_name: dict[int, str] = {}
+        aliases: dict[str, list[str]] = {}
+        tensors: dict[str, Any] = {}
+        for name, tensor in named:
+            key = id(tensor)
+            if key in first_name:
+                aliases[first_name[key]].append(name)
+                continue
+            first_name[key] = name
+            aliases[name] = []
+            tensors[name] = tensor
+        for name, tensor in tensors.items():
+            owner = modules.get(name.rpartition(".")[0])
+            yield TensorRecord(
+                kind=kind,
+                name=name,
+                shape=tuple(int(s) for s in tensor.shape),
+                dtype=str(tensor.dtype),
+                module_class=type(owner).__name__ if owner is not None else "",
+                aliases=tuple(aliases[name]),
+            )
+
+
+def _config_dict(hf_config: Any) -> dict[str, Any]:
+    data = hf_config.to_dict()
+    for attribute in ("layer_types", "head_dim", "sliding_window"):
+        if attribute not in data and getattr(hf_config, attribute, None) is not None:
+            data[attribute] = getattr(hf_config, attribute)
+    return data
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence transformers' warnings and prints while building; they are not our output."""
+    from transformers.utils import logging as hf_logging
+
+    previous = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        hf_logging.set_verbosity(previous)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+_COMPONENT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("lm_head", re.compile(r"(^|\.)(lm_head|embed_out|output)$")),
+    ("embedding", re.compile(r"(^|\.)(embed_tokens|embed_in|wte|wpe|word_embeddings|embeddings)$")),
+    ("norm", re.compile(r"(norm|^ln_|\.ln_\w+|layernorm|ln_f)\w*$", re.IGNORECASE)),
+    ("attention", re.compile(r"\.(self_attn|attention|attn|self_attention)(\.|$)")),
+    ("mixer", re.compile(r"\.(mamba|mixer|linear_attn)(\.|$)")),
+    ("mlp", re.compile(r"\.(mlp|feed_forward|block_sparse_moe|ffn)(\.|$)")),
+)
+
+
+def _component_of(record: TensorRecord) -> str:
+    path = record.module_path
+    last = path.rpartition(".")[2]
+    if "Norm" in record.module_class and _LAYER_INDEX.search(f".{path}.") is None:
+        return "norm"
+    for family, pattern in _COMPONENT_RULES:
+        target = last if family in {"lm_head", "embedding", "norm"} else path
+        if pattern.search(target):
+            # a norm inside attention (q_norm) belongs to the attention block
+            if family == "norm" and re.search(r"\.(self_attn|attention|attn|mamba|mixer|linear_attn)\.", f"{path}."):
+                continue
+            return family
+    return "other"
+
+
+def count_parameters(tensors: Inspection | Iterable[TensorRecord]) -> ParameterCount:
+    """Exact parameter total (tied weights once), formatted, and by component family."""
+    records = tensors.tensors if isinstance(tensors, Inspection) else tuple(tensors)
+    by_component: dict[str, int] = {}
+    total = 0
+    buffers = 0
+    for record in records:
+        if record.kind != "param":
+            buffers += record.numel
+            continue
+        total += record.numel
+        family = _component_of(record)
+        by_component[family] = by_component.get(family, 0) + record.numel
+    return ParameterCount(
+        total=total,
+        total_formatted=format_count(total),
+        by_component=dict(sorted(by_component.items(), key=lambda item: -item[1])),
+        buffers=buffers,
+    )
+
+
+def estimate_memory(
+    tensors: Inspection | Iterable[TensorRecord], dtype: str = "bf16"
+) -> MemoryEstimate:
+    """Weight memory of all parameters stored at `dtype`, in decimal GB (10^9 bytes)."""
+    total = count_parameters(tensors).total
+    size = total * bytes_per_element(dtype)
+    return MemoryEstimate(dtype=dtype, bytes=size, gb=size / 1e9)
+
+
+def estimate_memory_all(tensors: Inspection | Iterable[TensorRecord]) -> list[MemoryEstimate]:
+    """Weight memory at every dtype Mantile knows."""
+    records = tuple(tensors.tensors if isinstance(tensors, Inspection) else tensors)
+    return [estimate_memory(records, dtype) for dtype in DTYPE_BYTES]
+
+
+def count_decoder_layers(tensors: Sequence[TensorRecord]) -> int:
+    """Number of distinct decoder-layer indices among the tensors."""
+    indices = {layer_index_of(t.name) for t in tensors}
+    indices.discard(None)
+    return len(indices)
+
+
+def validate_config(
+    tensors: Inspection | Iterable[TensorRecord],
+    expected_params: int | None = None,
+    expected_layers: int | None = None,
+    tolerance: float = 0.01,
+) -> dict[str, Any]:
+    """Seed check: total parameters within `tolerance` and the layer count exact."""
+    records = tuple(tensors.tensors if isinstance(tensors, Inspection) else tensors)
+    total = count_parameters(records).total
+    layers = count_decoder_layers(records)
+    discrepancies: list[str] = []
+    if expected_params is not None:
+        difference = (total - expected_params) / expected_params
+        if abs(difference) > tolerance:
+            discrepancies.append(
+                f"parameters: expected {expected_params:,}, observed {total:,} "
+                f"({difference:+.3%}, tolerance {tolerance:.2%})"
+            )
+    if expected_layers is not None and layers != expected_layers:
+        discrepancies.append(f"layers: expected {expected_layers}, observed {layers}")
+    return {
+        "valid": not discrepancies,
+        "discrepancies": discrepancies,
+        "total_params": total,
+        "num_layers": layers,
+    }

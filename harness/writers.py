@@ -1,0 +1,88 @@
+"""Writers at the edge: atomic, deterministic files (JSON, CSV, Markdown) and the tensor inventory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .errors import HarnessError
+from .inspection import Inspection, TensorRecord
+
+__all__ = [
+    "atomic_write_text",
+    "dump_json",
+    "tensors_csv",
+    "tensors_json",
+    "save_tensor_inspection",
+]
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write `text` to `path` through a temporary file and a rename, so readers never see half a file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def dump_json(data: Any) -> str:
+    """Deterministic JSON text: sorted keys only where asked by the data, 2-space indent, final newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return str(tuple(shape))
+
+
+def tensors_csv(tensors: Iterable[TensorRecord]) -> str:
+    """The seed's CSV: columns kind,name,shape,dtype, one row per tensor (tied aliases not repeated)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["kind", "name", "shape", "dtype"])
+    for record in tensors:
+        writer.writerow([record.kind, record.name, _shape_text(record.shape), record.dtype])
+    return buffer.getvalue()
+
+
+def tensors_json(tensors: Iterable[TensorRecord]) -> str:
+    """The inventory as a JSON list, with module class and tied aliases."""
+    rows = [
+        {
+            "kind": record.kind,
+            "name": record.name,
+            "shape": list(record.shape),
+            "dtype": record.dtype,
+            "module_class": record.module_class,
+            "aliases": list(record.aliases),
+        }
+        for record in tensors
+    ]
+    return dump_json(rows)
+
+
+def save_tensor_inspection(
+    tensors: Inspection | Iterable[TensorRecord],
+    path: str | os.PathLike[str],
+    format: str | None = None,
+) -> Path:
+    """Write the tensor inventory as CSV or JSON (format from the argument or the file suffix)."""
+    records = tensors.tensors if isinstance(tensors, Inspection) else tuple(tensors)
+    chosen = (format or Path(path).suffix.lstrip(".") or "csv").lower()
+    if chosen == "csv":
+        return atomic_write_text(path, tensors_csv(records))
+    if chosen == "json":
+        return atomic_write_text(path, tensors_json(records))
+    raise HarnessError(f"cannot write tensors to {path}: format {chosen!r} is not csv or json")

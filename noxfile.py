@@ -1,0 +1,41 @@
+"""Developer sessions. Every session installs through constraints.txt (CPU torch, pinned transformers)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests", "lint"]
+
+CONSTRAINTS = ("-c", "constraints.txt")
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+BUNDLED_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+
+
+def install(session: nox.Session) -> None:
+    """Install the harness and its test tools with the pinned versions."""
+    session.install(*CONSTRAINTS, "-e", ".[test]")
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """Run every test offline: the harness's unit tests and all model cases."""
+    install(session)
+    session.run("pytest", *session.posargs, env=OFFLINE)
+
+
+@nox.session(python="3.11")
+def inspect(session: nox.Session) -> None:
+    """The main job on a bundled model: dry-run it and summarise its tensors (pass another id to override)."""
+    install(session)
+    model = session.posargs or [BUNDLED_MODEL]
+    session.run("harness", "inspect", *model, "--offline", env=OFFLINE)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """Lint with ruff."""
+    session.install(*CONSTRAINTS, "ruff")
+    session.run("ruff", "check", "harness", "tests", "noxfile.py")

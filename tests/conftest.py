@@ -1,0 +1,61 @@
+"""Shared fixtures for the harness's own tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOTS = ROOT / "cases" / "configs"
+
+
+def vendored_ids() -> list[str]:
+    """Every vendored model id, from the snapshot folders."""
+    return sorted(
+        f"{path.parent.parent.name}/{path.parent.name}" for path in SNAPSHOTS.glob("*/*/config.json")
+    )
+
+
+def snapshot_meta(hf_id: str) -> dict:
+    """The snapshot.json of one vendored model."""
+    return json.loads((SNAPSHOTS / hf_id / "snapshot.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def _isolated_hub(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point the HF cache at an empty folder and go offline, so no test reads a developer's cache or the network."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.chdir(ROOT)
+    yield
+
+
+@pytest.fixture
+def write_config(tmp_path: Path):
+    """Write a config dict (or raw text) to tmp_path/<name>/config.json and return the file path."""
+
+    def write(content: dict | str, name: str = "model") -> Path:
+        folder = tmp_path / name
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "config.json"
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+        return path
+
+    return write
+
+
+TINY_LLAMA = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "num_hidden_layers": 2,
+    "vocab_size": 256,
+    "tie_word_embeddings": False,
+}
