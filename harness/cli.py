@@ -6,12 +6,11 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from .errors import HarnessError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 EXIT_ERROR = 2
 
@@ -54,8 +53,8 @@ def _inspect(args: argparse.Namespace) -> int:
         trust_remote_code=args.trust_remote_code,
     )
     counts = count_parameters(inspection)
-    memories = [estimate_memory(inspection, args.dtype)] if args.dtype else estimate_memory_all(
-        inspection
+    memories = (
+        [estimate_memory(inspection, args.dtype)] if args.dtype else estimate_memory_all(inspection)
     )
     largest = max(inspection.params, key=lambda t: t.numel)
     aliases = sum(len(t.aliases) for t in inspection.tensors)
@@ -110,6 +109,62 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build(args: argparse.Namespace) -> int:
+    from .build import build_model_config
+    from .writers import write_build
+
+    result = build_model_config(
+        args.model,
+        args.revision,
+        offline=args.offline,
+        token=_token(),
+        trust_remote_code=args.trust_remote_code,
+        layers_dir=args.layers_dir,
+    )
+    written = write_build(result, args.out)
+    config = result.config
+    unsupported = [e for e in result.entries if not e.supported]
+    print(
+        f"{result.model_id}: {config['total_params']:,} parameters "
+        f"({config['total_params_formatted']}) in {len(result.entries)} layer types, "
+        f"{len(unsupported)} unsupported"
+    )
+    for entry in result.entries:
+        mark = "ok " if entry.supported else "GAP"
+        print(
+            f"  {mark} {entry.name:<26} {entry.class_name:<30} x{entry.count:<4} "
+            f"{entry.parameter_count:>16,}"
+            + (f"  -> {entry.gap_report}" if entry.gap_report else "")
+        )
+    for finding in config["findings"]:
+        print(f"  finding: {finding}")
+    for warning in result.warnings:
+        print(f"  warning: {warning}")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _layers(args: argparse.Namespace) -> int:
+    from .catalog import get_supported_layers
+    from .writers import dump_json
+
+    layers = get_supported_layers(args.layers_dir)
+    if args.json:
+        sys.stdout.write(dump_json({name: info.as_dict() for name, info in layers.items()}))
+        return 0
+    for name, info in layers.items():
+        if info.abstract:
+            continue
+        optional = ", ".join(f"{k}={v!r}" for k, v in info.spec_optional.items())
+        parallel = ", ".join(sorted(info.supported_parallelism or ())) or "-"
+        print(f"{name}: {info.docstring}")
+        print(f"  required: {', '.join(info.spec_required)}")
+        print(f"  optional: {optional or '-'}")
+        print(f"  parallelism: {parallel}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from .dtypes import DTYPE_BYTES
@@ -124,10 +179,31 @@ def build_parser() -> argparse.ArgumentParser:
         "inspect", help="dry-run a model on the meta device and summarise its tensors"
     )
     _add_model_arguments(inspect)
-    inspect.add_argument("--tensors-out", help="write the tensor inventory to FILE.csv or FILE.json")
+    inspect.add_argument(
+        "--tensors-out", help="write the tensor inventory to FILE.csv or FILE.json"
+    )
     inspect.add_argument("--dtype", choices=sorted(DTYPE_BYTES), help="memory for this dtype only")
     inspect.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
     inspect.set_defaults(func=_inspect)
+
+    build = commands.add_parser(
+        "build", help="write the Mantile config <model_id>.json and its tensor CSV"
+    )
+    _add_model_arguments(build)
+    build.add_argument("--out", default="out", help="output folder (default: out)")
+    build.add_argument(
+        "--layers-dir",
+        help="check entries against the layer classes in this folder (e.g. a Mantile checkout's "
+        "backend/layers); files are read, never imported",
+    )
+    build.set_defaults(func=_build)
+
+    layers = commands.add_parser("layers", help="list the layer classes of the catalog or a folder")
+    layers.add_argument(
+        "--layers-dir", help="folder of Python files to read instead of the catalog"
+    )
+    layers.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
+    layers.set_defaults(func=_layers)
     return parser
 
 

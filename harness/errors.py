@@ -7,17 +7,17 @@ Leaves also inherit the builtin a caller would already catch (`FileNotFoundError
 from __future__ import annotations
 
 __all__ = [
-    "HarnessError",
+    "CaseError",
+    "CatalogError",
     "ConfigNotFoundError",
     "GatedRepoError",
-    "OfflineSnapshotMissingError",
+    "HarnessError",
     "InvalidConfigError",
-    "UnknownModelTypeError",
-    "RemoteCodeRefusedError",
     "ModelBuildError",
-    "CatalogError",
+    "OfflineSnapshotMissingError",
+    "RemoteCodeRefusedError",
     "SchemaValidationError",
-    "CaseError",
+    "UnknownModelTypeError",
 ]
 
 

@@ -21,19 +21,19 @@ from .errors import (
 from .resolve import ResolvedConfig, get_model_config, is_pinned_revision
 
 __all__ = [
-    "TensorRecord",
     "Inspection",
-    "ParameterCount",
     "MemoryEstimate",
-    "inspect_model_structure",
-    "inspect_resolved",
+    "ParameterCount",
+    "TensorRecord",
+    "count_decoder_layers",
     "count_parameters",
     "estimate_memory",
-    "validate_config",
-    "format_count",
     "estimate_memory_all",
-    "count_decoder_layers",
+    "format_count",
+    "inspect_model_structure",
+    "inspect_resolved",
     "layer_index_of",
+    "validate_config",
 ]
 
 # Keys that describe storage or remote code, not the architecture; dropped before building.
@@ -283,10 +283,18 @@ def _model_builder(
     model_type = hf_config.model_type
     if model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
         auto = transformers.AutoModelForCausalLM
-        return auto.from_config, auto.__name__, [f"{name} is not in transformers; built with {auto.__name__}"]
+        return (
+            auto.from_config,
+            auto.__name__,
+            [f"{name} is not in transformers; built with {auto.__name__}"],
+        )
     if model_type in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES:
         auto = transformers.AutoModelForImageTextToText
-        return auto.from_config, auto.__name__, [f"{name} is not in transformers; built with {auto.__name__}"]
+        return (
+            auto.from_config,
+            auto.__name__,
+            [f"{name} is not in transformers; built with {auto.__name__}"],
+        )
     raise ModelBuildError(
         f"{resolved.model}: architecture {name!r} is not a transformers class and model_type "
         f"{model_type!r} has no causal-LM or image-text-to-text Auto class; "
@@ -371,7 +379,9 @@ def _component_of(record: TensorRecord) -> str:
         target = last if family in {"lm_head", "embedding", "norm"} else path
         if pattern.search(target):
             # a norm inside attention (q_norm) belongs to the attention block
-            if family == "norm" and re.search(r"\.(self_attn|attention|attn|mamba|mixer|linear_attn)\.", f"{path}."):
+            if family == "norm" and re.search(
+                r"\.(self_attn|attention|attn|mamba|mixer|linear_attn)\.", f"{path}."
+            ):
                 continue
             return family
     return "other"

@@ -19,15 +19,15 @@ from .errors import (
 
 __all__ = [
     "ResolvedConfig",
-    "get_model_config",
     "find_snapshots_dir",
-    "snapshot_dir_for",
+    "get_model_config",
     "is_hf_id",
     "is_pinned_revision",
-    "model_slug",
     "load_config_file",
-    "sha256_of",
+    "model_slug",
     "offline_requested",
+    "sha256_of",
+    "snapshot_dir_for",
 ]
 
 CONFIG_FILE = "config.json"
@@ -245,8 +245,8 @@ def _from_hf_cache(hf_id: str, revision: str | None) -> ResolvedConfig | None:
 
 
 def _from_hub(hf_id: str, revision: str | None, token: str | None) -> ResolvedConfig:
-    from huggingface_hub import hf_hub_download
     from huggingface_hub import errors as hub_errors
+    from huggingface_hub import hf_hub_download
 
     try:
         downloaded = hf_hub_download(hf_id, CONFIG_FILE, revision=revision, token=token)

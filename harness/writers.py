@@ -6,20 +6,25 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import HarnessError
 from .inspection import Inspection, TensorRecord
 
+if TYPE_CHECKING:
+    from .build import BuildResult
+
 __all__ = [
     "atomic_write_text",
     "dump_json",
+    "save_tensor_inspection",
     "tensors_csv",
     "tensors_json",
-    "save_tensor_inspection",
+    "write_build",
 ]
 
 
@@ -27,7 +32,9 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write `text` to `path` through a temporary file and a rename, so readers never see half a file."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
@@ -38,9 +45,29 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return target
 
 
+_SCALAR_LIST = re.compile(r"\[\s*\n(?:\s*(?:-?\d+|true|false|null|\"[^\"\n]*\"),?\s*\n)+\s*\]")
+
+
+def _one_line(match: re.Match[str]) -> str:
+    items = [item.strip().rstrip(",") for item in match.group(0)[1:-1].split("\n") if item.strip()]
+    return "[" + ", ".join(items) + "]"
+
+
 def dump_json(data: Any) -> str:
-    """Deterministic JSON text: sorted keys only where asked by the data, 2-space indent, final newline."""
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """Deterministic JSON text: insertion order, 2-space indent, lists of scalars on one line, final newline."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    return _SCALAR_LIST.sub(_one_line, text) + "\n"
+
+
+def write_build(result: BuildResult, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write `<model_id>.json` and `<model_id>.tensors.csv` into `out_dir`, atomically."""
+    folder = Path(out_dir)
+    config_text = dump_json(result.config)
+    csv_text = tensors_csv(result.inspection.tensors)
+    return [
+        atomic_write_text(folder / f"{result.model_id}.json", config_text),
+        atomic_write_text(folder / f"{result.model_id}.tensors.csv", csv_text),
+    ]
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:

@@ -15,7 +15,8 @@ SNAPSHOTS = ROOT / "cases" / "configs"
 def vendored_ids() -> list[str]:
     """Every vendored model id, from the snapshot folders."""
     return sorted(
-        f"{path.parent.parent.name}/{path.parent.name}" for path in SNAPSHOTS.glob("*/*/config.json")
+        f"{path.parent.parent.name}/{path.parent.name}"
+        for path in SNAPSHOTS.glob("*/*/config.json")
     )
 
 
@@ -25,7 +26,9 @@ def snapshot_meta(hf_id: str) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_hub(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _isolated_hub(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     """Point the HF cache at an empty folder and go offline, so no test reads a developer's cache or the network."""
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -24,7 +24,20 @@ def test_inspect_prints_summary(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_inspect_json_and_tensor_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_csv = tmp_path / "t.csv"
-    assert main(["inspect", "openai/gpt-oss-20b", "--json", "--dtype", "bf16", "--tensors-out", str(out_csv)]) == 0
+    assert (
+        main(
+            [
+                "inspect",
+                "openai/gpt-oss-20b",
+                "--json",
+                "--dtype",
+                "bf16",
+                "--tensors-out",
+                str(out_csv),
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out)
     assert summary["total_params"] == 20_914_757_184
     assert list(summary["memory_gb"]) == ["bf16"]
@@ -36,13 +49,25 @@ def test_inspect_json_and_tensor_csv(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_inspect_tensor_json(tmp_path: Path, write_config) -> None:
     out = tmp_path / "t.json"
-    assert main(["inspect", str(write_config(dict(TINY_LLAMA, tie_word_embeddings=True))), "--tensors-out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "inspect",
+                str(write_config(dict(TINY_LLAMA, tie_word_embeddings=True))),
+                "--tensors-out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = json.loads(out.read_text())
     assert rows[0]["name"] == "model.embed_tokens.weight"
     assert rows[0]["aliases"] == ["lm_head.weight"]
 
 
-def test_errors_are_one_line_with_status_2(write_config, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_errors_are_one_line_with_status_2(
+    write_config, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     bad = write_config("{not json")
     target = tmp_path / "never.csv"
     assert main(["inspect", str(bad), "--tensors-out", str(target)]) == 2

@@ -81,14 +81,21 @@ def test_validate_config_reports_discrepancies() -> None:
 
 def test_format_count() -> None:
     assert [format_count(v) for v in (124_439_808, 999, 1_500, 405_853_388_800, 2 * 10**12)] == [
-        "124.4M", "999", "1.5K", "405.9B", "2.0T",
+        "124.4M",
+        "999",
+        "1.5K",
+        "405.9B",
+        "2.0T",
     ]
 
 
 def test_config_outside_cases(write_config) -> None:
     inspection = inspect_model_structure(str(write_config(TINY_LLAMA)))
     assert inspection.model_class == "LlamaForCausalLM"
-    assert inspection.total_params == 2 * 256 * 64 + 2 * (64 * 64 * 2 + 2 * 64 * 32 + 3 * 64 * 128 + 2 * 64) + 64
+    assert (
+        inspection.total_params
+        == 2 * 256 * 64 + 2 * (64 * 64 * 2 + 2 * 64 * 32 + 3 * 64 * 128 + 2 * 64) + 64
+    )
 
 
 @pytest.mark.parametrize("missing", ["model_type", "architectures"])
@@ -102,7 +109,9 @@ def test_unknown_model_type_names_the_transformers_version(write_config) -> None
     import transformers
 
     config = dict(TINY_LLAMA, model_type="llama_from_the_future")
-    with pytest.raises(errors.UnknownModelTypeError, match=f"transformers {transformers.__version__}"):
+    with pytest.raises(
+        errors.UnknownModelTypeError, match=f"transformers {transformers.__version__}"
+    ):
         inspect_model_structure(str(write_config(config)))
 
 

@@ -45,7 +45,9 @@ def test_local_file_and_folder(write_config) -> None:
 
 def test_invalid_json_names_file_line_and_column(write_config) -> None:
     path = write_config('{\n  "model_type": "llama",\n  "hidden_size": 64,,\n}')
-    with pytest.raises(errors.InvalidConfigError, match=r"config\.json is not valid JSON: .* line 3, column 21"):
+    with pytest.raises(
+        errors.InvalidConfigError, match=r"config\.json is not valid JSON: .* line 3, column 21"
+    ):
         get_model_config(str(path))
 
 
@@ -60,7 +62,9 @@ def test_missing_local_file_says_what_to_pass(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("model", ["../../x", "a/b/c", "org/na me", "/etc", "https://evil/x"])
-def test_odd_ids_are_rejected_before_any_lookup(model: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_odd_ids_are_rejected_before_any_lookup(
+    model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("huggingface_hub.hf_hub_download", _fail_if_called)
     if Path(model).exists():
         with pytest.raises(errors.HarnessError):
@@ -76,7 +80,9 @@ def _fail_if_called(*args: object, **kwargs: object) -> None:
 
 def test_offline_without_snapshot_says_how_to_vendor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("huggingface_hub.hf_hub_download", _fail_if_called)
-    with pytest.raises(errors.OfflineSnapshotMissingError, match="harness add some-org/some-model --config"):
+    with pytest.raises(
+        errors.OfflineSnapshotMissingError, match="harness add some-org/some-model --config"
+    ):
         get_model_config("some-org/some-model")
 
 
@@ -98,7 +104,10 @@ def test_hf_hub_offline_env_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None
     ],
 )
 def test_hub_errors_become_harness_errors(
-    monkeypatch: pytest.MonkeyPatch, hub_error: type[Exception], expected: type[Exception], message: str
+    monkeypatch: pytest.MonkeyPatch,
+    hub_error: type[Exception],
+    expected: type[Exception],
+    message: str,
 ) -> None:
     def raise_it(*args: object, **kwargs: object) -> None:
         raise _hub_error(hub_error)
@@ -159,4 +168,7 @@ def test_snapshot_pinned_to_another_revision_is_skipped(tmp_path: Path, monkeypa
 def test_helpers() -> None:
     assert resolve.is_pinned_revision("0123456789abcdef0123456789abcdef01234567")
     assert not resolve.is_pinned_revision("main")
-    assert resolve.model_slug("meta-llama/Llama-3.3-70B-Instruct") == "meta-llama_Llama-3.3-70B-Instruct"
+    assert (
+        resolve.model_slug("meta-llama/Llama-3.3-70B-Instruct")
+        == "meta-llama_Llama-3.3-70B-Instruct"
+    )

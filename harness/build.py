@@ -1,0 +1,209 @@
+"""Step 5, build: assemble the Mantile config JSON from the mapped entries and validate it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import SchemaValidationError
+from .inspection import Inspection, format_count, inspect_model_structure
+from .mapping import LayerEntry, active_parameters, entries_parameter_total, map_components
+from .resolve import model_slug
+from .structure import Structure, analyze_layer_structure
+
+__all__ = [
+    "BuildResult",
+    "accounting_problems",
+    "build_config",
+    "build_from_inspection",
+    "build_model_config",
+    "check_layers_dir",
+    "display_name",
+    "load_schema",
+    "model_id_for",
+    "validate_schema",
+]
+
+SCHEMA_FILE = "mantile_config.schema.json"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Everything one build produced: the config dict and the records it came from."""
+
+    model_id: str
+    config: dict[str, Any]
+    inspection: Inspection
+    structure: Structure
+    entries: tuple[LayerEntry, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+def model_id_for(inspection: Inspection) -> str:
+    """Mantile's id: `org_name` for a Hub id, else the config's folder name (or file stem)."""
+    if inspection.hf_id:
+        return model_slug(inspection.hf_id)
+    name_or_path = inspection.resolved.config.get("_name_or_path")
+    if isinstance(name_or_path, str) and name_or_path.count("/") == 1 and ".." not in name_or_path:
+        return model_slug(name_or_path)
+    path = Path(inspection.resolved.path or inspection.model)
+    stem = path.parent.name if path.name == "config.json" else path.stem
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in stem) or "model"
+
+
+def display_name(model_id: str, hf_id: str | None) -> str:
+    """Human-readable name: the repository part with dashes as spaces."""
+    base = hf_id.split("/", 1)[1] if hf_id else model_id
+    return base.replace("-", " ").replace("_", " ")
+
+
+def build_model_config(
+    model: str,
+    revision: str | None = None,
+    *,
+    offline: bool | None = None,
+    token: str | None = None,
+    trust_remote_code: bool = False,
+    layers_dir: str | Path | None = None,
+    validation: dict[str, Any] | None = None,
+) -> BuildResult:
+    """The whole pipeline for one model: resolve, inspect, structure, map, build, schema-check."""
+    inspection = inspect_model_structure(
+        model, revision, offline=offline, token=token, trust_remote_code=trust_remote_code
+    )
+    return build_from_inspection(inspection, layers_dir=layers_dir, validation=validation)
+
+
+def build_from_inspection(
+    inspection: Inspection,
+    *,
+    layers_dir: str | Path | None = None,
+    validation: dict[str, Any] | None = None,
+) -> BuildResult:
+    """Structure, map and build from an inspection already made."""
+    structure = analyze_layer_structure(inspection)
+    entries = tuple(map_components(structure))
+    model_id = model_id_for(inspection)
+    config = build_config(inspection, structure, entries, model_id=model_id, validation=validation)
+    validate_schema(config, where=f"generated config of {inspection.model}")
+    warnings = tuple(check_layers_dir(entries, layers_dir)) if layers_dir is not None else ()
+    return BuildResult(model_id, config, inspection, structure, entries, warnings)
+
+
+def build_config(
+    inspection: Inspection,
+    structure: Structure,
+    entries: tuple[LayerEntry, ...] | list[LayerEntry],
+    *,
+    model_id: str,
+    validation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The config dict in the seed's field order, plus provenance, findings and validation."""
+    from . import __version__
+
+    total = entries_parameter_total(entries)
+    config: dict[str, Any] = {
+        "model_id": model_id,
+        "hf_model_id": inspection.hf_id,
+        "name": display_name(model_id, inspection.hf_id),
+        "hidden_size": structure.hidden_size,
+        "num_layers": structure.num_layers,
+        "vocab_size": structure.vocab_size,
+        "total_params": total,
+        "total_params_formatted": format_count(total),
+    }
+    active = active_parameters(structure, list(entries))
+    if active is not None:
+        config["active_params"] = active
+        config["active_params_formatted"] = format_count(active)
+    config["layer_types"] = [entry.as_json() for entry in entries]
+    validation = validation or {
+        "validated": False,
+        "validation_notes": "no public facts checked: this model has no case file (see `harness add`)",
+        "validation_sources": [],
+    }
+    config.update(validation)
+    config["findings"] = [f"{f.level}: {f.where}: {f.message}" for f in structure.findings]
+    config["provenance"] = {
+        "config_source": inspection.resolved.source,
+        "config_sha256": inspection.resolved.sha256,
+        "revision": inspection.resolved.revision,
+        "model_class": inspection.model_class,
+        "transformers": inspection.versions.get("transformers"),
+        "torch": inspection.versions.get("torch"),
+        "harness": __version__,
+        "notes": list(inspection.notes),
+    }
+    return config
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict[str, Any]:
+    """The project's JSON Schema for Mantile configs."""
+    text = resources.files("harness").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def validate_schema(config: Any, *, where: str) -> None:
+    """Raise SchemaValidationError listing every schema violation of `config`."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(load_schema())
+    problems = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if problems:
+        lines = "; ".join(
+            f"{'/'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}"
+            for error in problems[:10]
+        )
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise SchemaValidationError(
+            f"{where} fails the Mantile config schema: {lines}{more}; fix these fields"
+        )
+
+
+def accounting_problems(config: dict[str, Any], meta_total: int | None = None) -> list[str]:
+    """Why sum(count x parameter_count) != total_params (!= the meta-device total), if it does not close."""
+    problems = []
+    layer_sum = sum(
+        int(entry.get("count", 1)) * int(entry.get("specs", {}).get("parameter_count", 0))
+        for entry in config.get("layer_types", [])
+    )
+    total = config.get("total_params")
+    if layer_sum != total:
+        problems.append(
+            f"sum of count x parameter_count is {layer_sum:,}, total_params is {total:,}"
+        )
+    if meta_total is not None and total != meta_total:
+        problems.append(f"total_params is {total:,}, the meta-device total is {meta_total:,}")
+    return problems
+
+
+def check_layers_dir(entries: tuple[LayerEntry, ...], layers_dir: str | Path) -> list[str]:
+    """Warnings for supported entries whose class or specs the classes in `layers_dir` lack."""
+    from .catalog import get_supported_layers
+
+    available = get_supported_layers(layers_dir)
+    warnings = []
+    for entry in entries:
+        if not entry.supported:
+            continue
+        info = available.get(entry.class_name)
+        if info is None:
+            warnings.append(
+                f"{entry.name}: class {entry.class_name} is not defined in {layers_dir}"
+            )
+            continue
+        given = set(entry.specs) - {"parameter_count"}
+        accepted = set(info.spec_required) | set(info.spec_optional)
+        missing = set(info.spec_required) - given
+        extra = given - accepted
+        if missing or extra:
+            warnings.append(
+                f"{entry.name}: specs do not bind to {entry.class_name} in {layers_dir} "
+                f"(missing {sorted(missing)}, unexpected {sorted(extra)})"
+            )
+    return warnings

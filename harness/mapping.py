@@ -1,0 +1,620 @@
+"""Step 4, map: turn components into Mantile `layer_types` entries whose class formulas are exact.
+
+A catalog class is used only where its own parameter formula reproduces the component's dry-run
+count. What it cannot represent is split off into its own unsupported entry with a gap kind
+(per-head sinks, biases, an output gate ...); it never stretches a class's meaning.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import CATALOG, Layer, instantiate, spec_parameters
+from .errors import CatalogError
+from .inspection import TensorRecord
+from .structure import Component, Structure
+
+__all__ = [
+    "GAP_CLASSES",
+    "LayerEntry",
+    "Piece",
+    "active_parameters",
+    "entries_parameter_total",
+    "map_components",
+]
+
+# Gap kind -> the class name proposed for it; gap_references.py holds its references.
+GAP_CLASSES: dict[str, str] = {
+    "multi_head_latent_attention": "MultiHeadLatentAttentionLayer",
+    "mamba_mixer": "MambaMixerLayer",
+    "gated_delta_net": "GatedDeltaNetLayer",
+    "gated_attention": "GatedAttentionLayer",
+    "lm_head": "LMHeadLayer",
+    "attention_sinks": "AttentionSinksLayer",
+    "attention_bias": "AttentionBiasLayer",
+    "mlp_bias": "MLPBiasLayer",
+    "moe_bias": "MoEBiasLayer",
+    "qk_norm": "QKNormLayer",
+    "shared_expert_gate": "SharedExpertGateLayer",
+    "nonstandard_attention": "CustomAttentionLayer",
+    "unknown": "UnknownLayer",
+}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One component's share mapped to one class, before identical pieces are merged into entries."""
+
+    name: str
+    class_name: str
+    supported: bool
+    specs: dict[str, Any]  # constructor specs without layer_idx, plus parameter_count
+    layer_index: int | None
+    gap_kind: str | None = None
+    tensors: tuple[TensorRecord, ...] = ()
+    variant: str = ""
+
+    def key(self) -> str:
+        """Identity for merging: same name, class, support, gap and specs."""
+        return json.dumps(
+            [self.name, self.class_name, self.supported, self.gap_kind, self.specs], sort_keys=True
+        )
+
+
+@dataclass(frozen=True)
+class LayerEntry:
+    """One `layer_types` entry of a Mantile config."""
+
+    name: str
+    class_name: str
+    count: int
+    supported: bool
+    specs: dict[str, Any]
+    layer_indices: tuple[int, ...]
+    gap_kind: str | None = None
+    gap_report: str | None = None
+    example_tensors: tuple[TensorRecord, ...] = field(default=(), compare=False)
+
+    @property
+    def parameter_count(self) -> int:
+        """Parameters of one instance."""
+        return int(self.specs["parameter_count"])
+
+    @property
+    def total_parameters(self) -> int:
+        """count x parameter_count."""
+        return self.count * self.parameter_count
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry as it appears in the config JSON."""
+        data: dict[str, Any] = {
+            "name": self.name,
+            "class": self.class_name,
+            "count": self.count,
+            "supported": self.supported,
+            "specs": self.specs,
+            "layer_indices": list(self.layer_indices),
+        }
+        if not self.supported:
+            data["gap_kind"] = self.gap_kind
+            data["gap_report"] = self.gap_report
+        return data
+
+
+def _layer_count(class_name: str, specs: Mapping[str, Any]) -> int | None:
+    """The catalog formula's parameter count for specs, or None when they do not bind."""
+    try:
+        layer: Layer = instantiate(class_name, specs)
+    except CatalogError:
+        return None
+    return layer.parameter_count()
+
+
+def _accepts_layer_idx(class_name: str) -> bool:
+    cls = CATALOG.get(class_name)
+    if cls is None:
+        return False
+    required, optional = spec_parameters(cls)
+    return "layer_idx" in required or "layer_idx" in optional
+
+
+def _supported(
+    name: str,
+    component: Component,
+    class_name: str,
+    specs: dict[str, Any],
+    count: int,
+    tensors: Sequence[TensorRecord] = (),
+    variant: str = "",
+) -> Piece:
+    return Piece(
+        name,
+        class_name,
+        True,
+        {**specs, "parameter_count": count},
+        component.layer_index,
+        None,
+        tuple(tensors) or component.tensors,
+        variant,
+    )
+
+
+def _gap(
+    name: str,
+    component: Component,
+    gap_kind: str,
+    specs: dict[str, Any],
+    count: int,
+    tensors: Sequence[TensorRecord] = (),
+    variant: str = "",
+) -> Piece:
+    return Piece(
+        name,
+        GAP_CLASSES[gap_kind],
+        False,
+        {**specs, "parameter_count": count},
+        component.layer_index,
+        gap_kind,
+        tuple(tensors) or component.tensors,
+        variant,
+    )
+
+
+def _first_fit(
+    candidates: Iterable[tuple[str, dict[str, Any]]], target: int
+) -> tuple[str, dict[str, Any]] | None:
+    for class_name, specs in candidates:
+        if _layer_count(class_name, specs) == target:
+            return class_name, specs
+    return None
+
+
+def _tensors_named(component: Component, names: Iterable[str]) -> tuple[TensorRecord, ...]:
+    wanted = set(names)
+    return tuple(t for t in component.tensors if t.name in wanted)
+
+
+def _map_embedding(component: Component) -> list[Piece]:
+    a = component.attrs
+    name = "embedding" if component.kind == "embedding" else "position_embedding"
+    specs = {"vocab_size": a["vocab_size"], "hidden_size": a["hidden_size"]}
+    count = component.parameter_count
+    if _layer_count("EmbeddingLayer", specs) == count:
+        return [_supported(name, component, "EmbeddingLayer", specs, count)]
+    return [_gap("unknown_" + name, component, "unknown", specs, count)]
+
+
+def _map_lm_head(component: Component) -> list[Piece]:
+    a = component.attrs
+    specs = {
+        "vocab_size": a["vocab_size"],
+        "hidden_size": a["hidden_size"],
+        "tied": bool(a.get("tied")),
+    }
+    return [_gap("lm_head", component, "lm_head", specs, component.parameter_count)]
+
+
+def _map_norm(component: Component, name: str = "norm") -> list[Piece]:
+    a = component.attrs
+    specs = {"hidden_size": a["hidden_size"], "has_bias": a["has_bias"]}
+    count = component.parameter_count
+    if _layer_count("NormLayer", specs) == count:
+        return [_supported(name, component, "NormLayer", specs, count)]
+    return [_gap("unknown_" + name, component, "unknown", specs, count)]
+
+
+def _attention_candidates(
+    a: Mapping[str, Any], with_bias: bool
+) -> list[tuple[str, dict[str, Any]]]:
+    hidden, heads, kv_heads, head_dim = (
+        a["hidden_size"],
+        a["num_heads"],
+        a["num_kv_heads"],
+        a["head_dim"],
+    )
+    swa = {
+        "hidden_size": hidden,
+        "num_query_heads": heads,
+        "num_kv_heads": kv_heads,
+        "head_dim": head_dim,
+        "sliding_window": a["sliding_window"],
+        "has_bias": with_bias,
+    }
+    if a["sliding_window"] is not None:
+        return [("SlidingWindowAttentionLayer", swa)]
+    candidates: list[tuple[str, dict[str, Any]]] = []
+    if not with_bias:
+        if kv_heads == heads:
+            candidates.append(
+                (
+                    "AttentionLayer",
+                    {"hidden_size": hidden, "num_heads": heads, "head_dim": head_dim},
+                )
+            )
+        else:
+            candidates.append(
+                (
+                    "GroupedQueryAttentionLayer",
+                    {
+                        "hidden_size": hidden,
+                        "num_heads": heads,
+                        "num_kv_heads": kv_heads,
+                        "head_dim": head_dim,
+                    },
+                )
+            )
+    candidates.append(("SlidingWindowAttentionLayer", swa))
+    return candidates
+
+
+def _map_attention(component: Component) -> list[Piece]:
+    a = component.attrs
+    if a.get("variant") == "mla":
+        specs = {
+            key: a.get(key)
+            for key in (
+                "hidden_size",
+                "num_heads",
+                "q_lora_rank",
+                "kv_lora_rank",
+                "qk_nope_head_dim",
+                "qk_rope_head_dim",
+                "v_head_dim",
+            )
+        }
+        return [
+            _gap(
+                "attention",
+                component,
+                "multi_head_latent_attention",
+                specs,
+                component.parameter_count,
+                variant="mla",
+            )
+        ]
+    variant = (
+        "sliding" if a["sliding_window"] is not None else ("chunked" if a["chunked"] else "full")
+    )
+    pieces: list[Piece] = []
+    bias = a["bias"]
+    weights = a["weight_params"]
+    biases = a["bias_params"]
+    all_bias = all(bias.values())
+    fit = None
+    if not a["chunked"]:
+        if all_bias or biases == 0:
+            fit = _first_fit(_attention_candidates(a, with_bias=all_bias), weights + biases)
+        if fit is None and biases:
+            fit = _first_fit(_attention_candidates(a, with_bias=False), weights)
+            if fit is not None:
+                pieces_bias = {
+                    "hidden_size": a["hidden_size"],
+                    "d_q": a["d_q"],
+                    "d_kv": a["d_kv"],
+                    **{f"{p}_bias": on for p, on in bias.items()},
+                }
+                bias_tensors = tuple(t for t in component.tensors if t.leaf == "bias")
+                pieces.append(
+                    _gap(
+                        "attention_bias",
+                        component,
+                        "attention_bias",
+                        pieces_bias,
+                        biases,
+                        bias_tensors,
+                        variant,
+                    )
+                )
+    core_tensors = tuple(
+        t
+        for t in component.tensors
+        if t.leaf in {"weight", "bias"}
+        and not any(n in t.name for n in (".q_norm.", ".k_norm.", ".q_layernorm.", ".k_layernorm."))
+    )
+    if fit is not None:
+        class_name, specs = fit
+        core_count = _layer_count(class_name, specs) or 0
+        pieces.insert(
+            0,
+            _supported(
+                "attention", component, class_name, specs, core_count, core_tensors, variant
+            ),
+        )
+    else:
+        specs = {
+            "hidden_size": a["hidden_size"],
+            "num_heads": a["num_heads"],
+            "num_kv_heads": a["num_kv_heads"],
+            "head_dim": a["head_dim"],
+            "sliding_window": a["sliding_window"],
+        }
+        pieces = [
+            _gap(
+                "attention",
+                component,
+                "nonstandard_attention",
+                specs,
+                weights + biases,
+                core_tensors,
+                variant,
+            )
+        ]
+    if a["gate_params"]:
+        specs = {
+            "hidden_size": a["hidden_size"],
+            "num_heads": a["num_heads"],
+            "head_dim": a["head_dim"],
+        }
+        pieces.append(
+            _gap(
+                "attention_output_gate",
+                component,
+                "gated_attention",
+                specs,
+                a["gate_params"],
+                core_tensors,
+                variant,
+            )
+        )
+    if a["sink_params"]:
+        specs = {"num_heads": a["num_heads"]}
+        pieces.append(
+            _gap(
+                "attention_sinks",
+                component,
+                "attention_sinks",
+                specs,
+                a["sink_params"],
+                _tensors_named(component, a["sinks"]),
+                variant,
+            )
+        )
+    if a["qk_norm_params"]:
+        pieces.extend(_map_qk_norm(component, variant))
+    if a["other_params"]:
+        pieces.append(
+            _gap("unknown_attention_tensors", component, "unknown", {}, a["other_params"])
+        )
+    return pieces
+
+
+def _map_qk_norm(component: Component, variant: str) -> list[Piece]:
+    a = component.attrs
+    norms = tuple(
+        t
+        for t in component.tensors
+        if any(n in t.name for n in (".q_norm.", ".k_norm.", ".q_layernorm.", ".k_layernorm."))
+    )
+    widths = {t.name.split(".")[-2][0]: t.shape[0] for t in norms}
+    # A norm over the whole projected vector is a NormLayer; one applied per head is not.
+    if widths.get("q") == a["d_q"] and widths.get("k") == a["d_kv"] and a["d_q"] and a["d_kv"]:
+        pieces = []
+        for letter, width in sorted(widths.items()):
+            specs = {"hidden_size": width, "has_bias": False}
+            tensors = tuple(t for t in norms if t.name.split(".")[-2].startswith(letter))
+            count = sum(t.numel for t in tensors)
+            if _layer_count("NormLayer", specs) == count:
+                pieces.append(
+                    _supported(
+                        f"{letter}_norm", component, "NormLayer", specs, count, tensors, variant
+                    )
+                )
+        if sum(p.specs["parameter_count"] for p in pieces) == a["qk_norm_params"]:
+            return pieces
+    specs = {
+        "num_heads": a["num_heads"],
+        "num_kv_heads": a["num_kv_heads"],
+        "head_dim": a["head_dim"],
+        "norm_width": a["qk_norm_width"],
+    }
+    return [_gap("qk_norm", component, "qk_norm", specs, a["qk_norm_params"], norms, variant)]
+
+
+def _map_dense_mlp(component: Component, a: Mapping[str, Any], name: str = "mlp") -> list[Piece]:
+    hidden, inter = a["hidden_size"], a["intermediate_size"]
+    if a["gated"]:
+        candidate = ("GatedMLPLayer", {"hidden_size": hidden, "intermediate_size": inter})
+    else:
+        candidate = (
+            "MLPLayer",
+            {"hidden_size": hidden, "intermediate_size": inter, "num_projections": 2},
+        )
+    pieces: list[Piece] = []
+    if _layer_count(*candidate) == a["weight_params"]:
+        pieces.append(_supported(name, component, candidate[0], candidate[1], a["weight_params"]))
+    else:
+        pieces.append(
+            _gap("unknown_" + name, component, "unknown", dict(candidate[1]), a["weight_params"])
+        )
+    if a["bias_params"]:
+        specs = {"hidden_size": hidden, "intermediate_size": inter}
+        bias_tensors = tuple(t for t in component.tensors if t.leaf == "bias")
+        pieces.append(
+            _gap(f"{name}_bias", component, "mlp_bias", specs, a["bias_params"], bias_tensors)
+        )
+    if a["other_params"]:
+        pieces.append(_gap(f"unknown_{name}_tensors", component, "unknown", {}, a["other_params"]))
+    return pieces
+
+
+def _map_moe(component: Component) -> list[Piece]:
+    a = component.attrs
+    hidden, inter, experts = a["hidden_size"], a["intermediate_size"], a["num_experts"]
+    shared = a["shared"]
+    shared_count = 0
+    if (
+        shared
+        and not shared["bias_params"]
+        and inter
+        and shared["intermediate_size"] % inter == 0
+        and shared["num_projections"] == a["num_projections"]
+    ):
+        shared_count = shared["intermediate_size"] // inter
+    base = {
+        "hidden_size": hidden,
+        "intermediate_size": inter,
+        "num_experts": experts,
+        "top_k": a["top_k"],
+        "num_shared_experts": shared_count,
+        "num_projections": a["num_projections"],
+    }
+    core = a["expert_params"] + a["router_params"] + (a["shared_params"] if shared_count else 0)
+    biases = a["expert_bias_params"] + a["router_bias_params"]
+    pieces: list[Piece] = []
+    specs = {**base, "has_bias": bool(biases)}
+    if _layer_count("MoELayer", specs) != core + biases and biases:
+        specs = {**base, "has_bias": False}
+        bias_tensors = tuple(t for t in component.tensors if t.leaf.endswith("bias"))
+        pieces.append(
+            _gap("moe_bias", component, "moe_bias", {"num_experts": experts}, biases, bias_tensors)
+        )
+        biases = 0
+    if a["top_k"] is not None and _layer_count("MoELayer", specs) == core + biases:
+        pieces.insert(0, _supported("moe", component, "MoELayer", specs, core + biases))
+    else:
+        pieces.insert(0, _gap("unknown_moe", component, "unknown", specs, core + biases))
+    if shared and not shared_count:
+        pieces.extend(_map_dense_mlp(component, shared, name="shared_expert"))
+    if a["shared_gate_params"]:
+        gate_tensors = tuple(t for t in component.tensors if ".shared_expert_gate." in t.name)
+        pieces.append(
+            _gap(
+                "shared_expert_gate",
+                component,
+                "shared_expert_gate",
+                {"hidden_size": hidden},
+                a["shared_gate_params"],
+                gate_tensors,
+            )
+        )
+    if a["other_params"]:
+        pieces.append(_gap("unknown_moe_tensors", component, "unknown", {}, a["other_params"]))
+    return pieces
+
+
+_MIXER_SPECS = {
+    "mamba_mixer": (
+        "hidden_size",
+        "intermediate_size",
+        "state_size",
+        "conv_kernel",
+        "time_step_rank",
+    ),
+    "gated_delta_net": ("hidden_size", "in_proj_out", "conv_channels", "conv_kernel"),
+}
+
+
+def _map_mixer(component: Component, structure: Structure) -> list[Piece]:
+    a = component.attrs
+    specs = {key: a.get(key) for key in _MIXER_SPECS[component.kind]}
+    if component.kind == "gated_delta_net":
+        for key in (
+            "linear_num_key_heads",
+            "linear_num_value_heads",
+            "linear_key_head_dim",
+            "linear_value_head_dim",
+        ):
+            specs[key] = structure.arch.get(key)
+    return [_gap(component.kind, component, component.kind, specs, component.parameter_count)]
+
+
+def _pieces(component: Component, structure: Structure) -> list[Piece]:
+    kind = component.kind
+    if kind in {"embedding", "position_embedding"}:
+        return _map_embedding(component)
+    if kind == "lm_head":
+        return _map_lm_head(component)
+    if kind == "norm":
+        return _map_norm(component)
+    if kind == "attention":
+        return _map_attention(component)
+    if kind == "mlp":
+        return _map_dense_mlp(component, component.attrs)
+    if kind == "moe":
+        return _map_moe(component)
+    if kind in _MIXER_SPECS:
+        return _map_mixer(component, structure)
+    if kind == "buffers":
+        return []
+    leaf = component.path.rpartition(".")[2]
+    return [
+        _gap(
+            f"unknown_{leaf}",
+            component,
+            "unknown",
+            {"module_class": component.module_class},
+            component.parameter_count,
+        )
+    ]
+
+
+def map_components(structure: Structure, gaps_dir: str = "gaps") -> list[LayerEntry]:
+    """Map every component to pieces, merge identical ones, and name the resulting entries uniquely."""
+    merged: dict[str, list[Piece]] = {}
+    for component in structure.components:
+        for piece in _pieces(component, structure):
+            merged.setdefault(piece.key(), []).append(piece)
+    groups = list(merged.values())
+    names = _unique_names(groups)
+    entries = []
+    for name, group in zip(names, groups):
+        first = group[0]
+        specs = dict(first.specs)
+        indices = tuple(sorted({p.layer_index for p in group if p.layer_index is not None}))
+        if first.supported and _accepts_layer_idx(first.class_name):
+            specs = {"layer_idx": indices[0] if indices else 0, **specs}
+        entries.append(
+            LayerEntry(
+                name=name,
+                class_name=first.class_name,
+                count=len(group),
+                supported=first.supported,
+                specs=specs,
+                layer_indices=indices,
+                gap_kind=first.gap_kind,
+                gap_report=f"{gaps_dir}/{first.gap_kind}.md" if first.gap_kind else None,
+                example_tensors=first.tensors,
+            )
+        )
+    return entries
+
+
+def _unique_names(groups: Sequence[Sequence[Piece]]) -> list[str]:
+    names = [group[0].name for group in groups]
+    repeated = {name for name in names if names.count(name) > 1}
+    with_variant = [
+        f"{name}_{group[0].variant}" if name in repeated and group[0].variant else name
+        for name, group in zip(names, groups)
+    ]
+    final: list[str] = []
+    for name in with_variant:
+        candidate, number = name, 2
+        while candidate in final:
+            candidate = f"{name}_{number}"
+            number += 1
+        final.append(candidate)
+    return final
+
+
+def entries_parameter_total(entries: Iterable[LayerEntry]) -> int:
+    """Sum over entries of count x parameter_count."""
+    return sum(entry.total_parameters for entry in entries)
+
+
+def active_parameters(structure: Structure, entries: Sequence[LayerEntry]) -> int | None:
+    """Parameters used per token: the total minus the routed experts a token does not visit."""
+    inactive = 0
+    has_moe = False
+    for component in structure.of_kind("moe"):
+        a = component.attrs
+        if not a["num_experts"] or a["top_k"] is None:
+            continue
+        has_moe = True
+        per_expert = (a["expert_params"] + a["expert_bias_params"]) // a["num_experts"]
+        inactive += (a["num_experts"] - a["top_k"]) * per_expert
+    if not has_moe:
+        return None
+    return entries_parameter_total(entries) - inactive
