@@ -7,6 +7,7 @@ Heavy imports (torch, transformers) happen only when a model is built.
 
 from __future__ import annotations
 
+from .cases import TODO, Claim, Fact, ModelCase
 from .errors import HarnessError
 from .inspection import (
     Inspection,
@@ -22,6 +23,10 @@ from .writers import save_tensor_inspection
 __version__ = "0.1.0"
 
 __all__ = [
+    "TODO",
+    "Claim",
+    "Fact",
+    "ModelCase",
     "HarnessError",
     "Inspection",
     "ResolvedConfig",

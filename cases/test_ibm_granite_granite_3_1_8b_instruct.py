@@ -1,0 +1,29 @@
+"""ibm-granite/granite-3.1-8b-instruct: public facts, each with its source; claims with their scope."""
+
+from harness import Claim, Fact, ModelCase
+
+CASE = ModelCase(
+    hf_id="ibm-granite/granite-3.1-8b-instruct",
+    revision=None,
+    facts={
+        "total_params": Claim(
+            8_100_000_000,
+            scope='rounded total (tied embeddings counted once)',
+            source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct',
+        ),
+        "num_layers": Fact(40, source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct', note='card text seen via an index copy of the card (vendor name substituted)'),
+        "hidden_size": Fact(4096, source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct'),
+        "num_heads": Fact(32, source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct'),
+        "num_kv_heads": Fact(8, source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct'),
+        "head_dim": Fact(128, source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct'),
+        "intermediate_size": Fact(12800, source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct', note='dense FFN width'),
+        "tied_embeddings": Fact(True, source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct'),
+        "attention_kind": Fact('gqa', source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct'),
+        "mlp_kind": Fact('gated', source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct'),
+        "norm_kind": Fact('rmsnorm', source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct'),
+        "context_length": Fact(131072, source='https://huggingface.co/ibm-granite/granite-3.1-8b-instruct', note='128K'),
+    },
+    sources=[
+        'https://huggingface.co/ibm-granite/granite-3.1-8b-instruct',
+    ],
+)

@@ -1,0 +1,33 @@
+"""meta-llama/Llama-3.1-405B-Instruct: public facts, each with its source; claims with their scope."""
+
+from harness import Claim, Fact, ModelCase
+
+CASE = ModelCase(
+    hf_id="meta-llama/Llama-3.1-405B-Instruct",
+    revision=None,
+    facts={
+        "total_params": Claim(
+            405_853_388_800,
+            scope='hub safetensors total (HF API)',
+            source='https://huggingface.co/meta-llama/Llama-3.1-405B-Instruct (safetensors total, as scraped in https://github.com/AlexsJones/llmfit/blob/a3e0eb2/llmfit-core/data/hf_models.json)',
+        ),
+        "num_layers": Fact(126, source='https://arxiv.org/abs/2407.21783', note='Llama 3 Herd paper, Sec 3.2 / Table 3 (text seen in index copy id 55567177796)'),
+        "hidden_size": Fact(16384, source='https://arxiv.org/abs/2407.21783'),
+        "num_heads": Fact(128, source='https://arxiv.org/abs/2407.21783'),
+        "num_kv_heads": Fact(8, source='https://arxiv.org/abs/2407.21783'),
+        "head_dim": Fact(128, source='https://arxiv.org/abs/2407.21783', note='16384/128'),
+        "intermediate_size": Fact(53248, source='https://arxiv.org/abs/2407.21783', note='dense FFN width'),
+        "attention_kind": Fact('gqa', source='https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md'),
+        "mlp_kind": Fact('gated', source='https://arxiv.org/abs/2407.21783', note='SwiGLU implies a gated FFN'),
+        "context_length": Fact(131072, source='https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md', note='card says 128k'),
+    },
+    sources=[
+        'https://arxiv.org/abs/2407.21783',
+        'https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md',
+        'https://huggingface.co/meta-llama/Llama-3.1-405B-Instruct (safetensors total, as scraped in https://github.com/AlexsJones/llmfit/blob/a3e0eb2/llmfit-core/data/hf_models.json)',
+    ],
+    notes=(
+        "Public figures not checked because they describe something else than the released config: "
+        'vocab_size 128000 (https://arxiv.org/abs/2407.21783) vs 128256 in the dry run: paper gives the 128K BPE vocabulary; HF config vocab_size 128256 adds 256 reserved/special tokens'
+    ),
+)

@@ -1,0 +1,259 @@
+"""The pytest plugin: every `cases/test_*.py` defining `CASE` gets the standard checks as items.
+
+Loaded by the repository's conftest.py and declared as a `pytest11` entry point, so any repository
+with a `cases/` folder can use it. Items per case: `resolves_offline`, one per claim and fact,
+`accounting_closes`, `schema_valid`, `catalog_loads`, `golden` (syrupy) and `gap_reports_current`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .cases import ModelCase, load_case_file
+from .errors import HarnessError
+
+__all__ = ["CaseItem", "GoldenExtension", "golden_extension_for"]
+
+GOLDEN_DIR = "golden"
+CASES_DIR = "cases"
+_BUILDS: dict[str, Any] = {}
+
+
+class CaseCheckFailed(AssertionError):
+    """A standard check of a case failed; the message is the whole report."""
+
+
+def _build(case: ModelCase) -> Any:
+    """Build each case once per session, remembering an error as the outcome."""
+    from .check import build_case
+
+    if case.hf_id not in _BUILDS:
+        try:
+            _BUILDS[case.hf_id] = build_case(case, offline=True)
+        except HarnessError as exc:
+            _BUILDS[case.hf_id] = exc
+    outcome = _BUILDS[case.hf_id]
+    if isinstance(outcome, HarnessError):
+        raise CaseCheckFailed(f"{case.hf_id}: the config does not build offline: {outcome}")
+    return outcome
+
+
+class CaseItem(pytest.Item):
+    """One standard check of one model case."""
+
+    def __init__(self, *, case: ModelCase, check: Callable[[ModelCase], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.check = check
+
+    def runtest(self) -> None:
+        """Run the check; it raises CaseCheckFailed with the report on failure."""
+        self.check(self.case)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """The check's own message, without a traceback into the harness."""
+        if isinstance(excinfo.value, CaseCheckFailed | HarnessError):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        """Where the case is defined and what is checked."""
+        return self.path, 0, f"{self.case.hf_id}: {self.name}"
+
+
+def _check_resolves(case: ModelCase) -> None:
+    from .resolve import get_model_config
+
+    try:
+        get_model_config(case.hf_id, case.revision, offline=True)
+    except HarnessError as exc:
+        raise CaseCheckFailed(f"{case.hf_id}: config does not resolve offline: {exc}") from None
+
+
+def _fact_check(name: str) -> Callable[[ModelCase], None]:
+    def check(case: ModelCase) -> None:
+        _, results = _build(case)
+        result = next(r for r in results if r.fact == name)
+        if not result.passed:
+            raise CaseCheckFailed(f"{case.hf_id}: {result.message}")
+
+    return check
+
+
+def _check_accounting(case: ModelCase) -> None:
+    from .build import accounting_problems
+
+    result, _ = _build(case)
+    problems = accounting_problems(result.config, result.inspection.total_params)
+    if problems:
+        raise CaseCheckFailed(f"{case.hf_id}: accounting does not close: {'; '.join(problems)}")
+
+
+def _check_schema(case: ModelCase) -> None:
+    from .build import validate_schema
+
+    result, _ = _build(case)
+    validate_schema(result.config, where=f"config of {case.hf_id}")
+
+
+def _check_catalog(case: ModelCase) -> None:
+    from .catalog import instantiate
+
+    result, _ = _build(case)
+    problems = []
+    for entry in result.config["layer_types"]:
+        if not entry["supported"]:
+            continue
+        try:
+            count = instantiate(entry["class"], entry["specs"]).parameter_count()
+        except HarnessError as exc:
+            problems.append(f"{entry['name']}: {exc}")
+            continue
+        if count != entry["specs"]["parameter_count"]:
+            problems.append(
+                f"{entry['name']}: {entry['class']} formula gives {count:,}, "
+                f"entry says {entry['specs']['parameter_count']:,}"
+            )
+    if problems:
+        raise CaseCheckFailed(f"{case.hf_id}: supported entries do not load: {'; '.join(problems)}")
+
+
+STANDARD_CHECKS: tuple[tuple[str, Callable[[ModelCase], None]], ...] = (
+    ("resolves_offline", _check_resolves),
+    ("accounting_closes", _check_accounting),
+    ("schema_valid", _check_schema),
+    ("catalog_loads", _check_catalog),
+)
+
+
+def golden_root(config: pytest.Config) -> Path:
+    """The golden/ folder at the pytest root."""
+    return Path(config.rootpath) / GOLDEN_DIR
+
+
+def _golden_test(case: ModelCase) -> Callable[..., None]:
+    def golden(snapshot: Any) -> None:
+        from .writers import dump_json
+
+        result, _ = _build(case)
+        extension = golden_extension_for(result.model_id)
+        with warnings.catch_warnings():
+            # syrupy warns that the file is not named after the test: it is named after the model.
+            warnings.simplefilter("ignore", UserWarning)
+            assert snapshot(extension_class=extension) == dump_json(result.config)
+
+    golden.__module__ = __name__
+    return golden
+
+
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> list[Any] | None:
+    """Turn a module's `CASE = ModelCase(...)` into the standard check items."""
+    if name != "CASE" or not isinstance(obj, ModelCase) or not isinstance(collector, pytest.Module):
+        return None
+    case = obj
+    items: list[Any] = [
+        CaseItem.from_parent(collector, name="resolves_offline", case=case, check=_check_resolves)
+    ]
+    for fact in case.facts:
+        items.append(CaseItem.from_parent(collector, name=fact, case=case, check=_fact_check(fact)))
+    for check_name, check in STANDARD_CHECKS[1:]:
+        items.append(CaseItem.from_parent(collector, name=check_name, case=case, check=check))
+    items.append(pytest.Function.from_parent(collector, name="golden", callobj=_golden_test(case)))
+    return items
+
+
+def _declared_model_ids(root: Path) -> dict[str, Path]:
+    ids: dict[str, Path] = {}
+    for path in sorted((root / CASES_DIR).glob("test_*.py")):
+        try:
+            ids[load_case_file(path).model_id] = path
+        except HarnessError:
+            continue
+    return ids
+
+
+class OrphanGoldenItem(pytest.Item):
+    """Fails when golden/ holds a file that no case file declares (checked on every run)."""
+
+    def runtest(self) -> None:
+        """Compare golden/*.json with the model ids of every case file, collected or not."""
+        root = Path(self.config.rootpath)
+        declared = _declared_model_ids(root)
+        orphans = sorted(p.name for p in golden_root(self.config).glob("*.json") if p.stem not in declared)
+        if orphans:
+            raise CaseCheckFailed(
+                f"golden files with no case: {', '.join(orphans)}; delete them or add the case files "
+                f"(cases/test_<model>.py with a CASE), then run `nox -s snapshots`"
+            )
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """Just the message."""
+        return str(excinfo.value)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        """The golden folder."""
+        return golden_root(self.config), 0, "orphaned goldens"
+
+
+class _GoldenDirectory(pytest.Directory):
+    """A collector for the golden/ folder holding only the orphan check."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        """One item: no orphaned golden files."""
+        yield OrphanGoldenItem.from_parent(self, name="no_orphans")
+
+
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Collect golden/ as a folder of one check, whenever pytest runs over cases/ or the root."""
+    if path.name == GOLDEN_DIR and path.parent == Path(parent.config.rootpath):
+        return _GoldenDirectory.from_parent(parent, path=path)
+    return None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Add the orphan check whenever any case is collected, so a subset run checks it too."""
+    if any(isinstance(item, CaseItem) for item in items) and not any(
+        isinstance(item, OrphanGoldenItem) for item in items
+    ):
+        golden = golden_root(config)
+        if golden.is_dir():
+            directory = _GoldenDirectory.from_parent(session, path=golden)
+            items.extend(directory.collect())
+
+
+def golden_extension_for(model_id: str) -> type[Any]:
+    """A syrupy single-file extension storing this model's golden at golden/<model_id>.json."""
+    return type(f"Golden_{model_id}", (GoldenExtension,), {"model_id": model_id})
+
+
+def _golden_extension_base() -> type[Any]:
+    from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+    class _Golden(SingleFileSnapshotExtension):
+        """Golden config files: golden/<model_id>.json, text, exactly the bytes `harness build` writes."""
+
+        _write_mode = WriteMode.TEXT
+        file_extension = "json"
+        model_id = "model"
+
+        @classmethod
+        def dirname(cls, *, test_location: Any) -> str:
+            return str(Path(test_location.filepath).parent.parent / GOLDEN_DIR)
+
+        @classmethod
+        def get_snapshot_name(cls, *, test_location: Any, index: Any = 0) -> str:
+            return cls.model_id
+
+        @classmethod
+        def matches_test_location(cls, *, test_location: Any, snapshot_location: str) -> bool:
+            return Path(snapshot_location).stem == cls.model_id
+
+    return _Golden
+
+
+GoldenExtension = _golden_extension_base()
