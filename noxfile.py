@@ -21,14 +21,40 @@ def install(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
-    """Run every test offline: the harness's unit tests and all model cases."""
+    """Run every test offline: the harness's unit tests, all model cases and goldens."""
     install(session)
     session.run("pytest", *session.posargs, env=OFFLINE)
 
 
 @nox.session(python="3.11")
+def conformance(session: nox.Session) -> None:
+    """Run the model cases only (facts, accounting, schema, catalog, goldens)."""
+    install(session)
+    session.run("pytest", "cases", "golden", *session.posargs, env=OFFLINE)
+
+
+@nox.session(python="3.11")
+def snapshots(session: nox.Session) -> None:
+    """Regenerate goldens and gap reports, then print what changed for review."""
+    install(session)
+    session.run("pytest", "cases", "golden", "--snapshot-update", "-q", env=OFFLINE)
+    session.run("harness", "gaps", env=OFFLINE)
+    session.run("git", "status", "--short", "--", "golden", "gaps", external=True)
+    session.run("git", "--no-pager", "diff", "--stat", "--", "golden", "gaps", external=True)
+    session.run("git", "--no-pager", "diff", "--", "golden", "gaps", external=True)
+
+
+@nox.session(python="3.11")
+def build(session: nox.Session) -> None:
+    """The main job: write the Mantile config of a bundled model to out/ (pass another id to override)."""
+    install(session)
+    model = session.posargs or [BUNDLED_MODEL]
+    session.run("harness", "build", *model, "--offline", "--out", "out", env=OFFLINE)
+
+
+@nox.session(python="3.11")
 def inspect(session: nox.Session) -> None:
-    """The main job on a bundled model: dry-run it and summarise its tensors (pass another id to override)."""
+    """Dry-run a bundled model on the meta device and summarise its tensors."""
     install(session)
     model = session.posargs or [BUNDLED_MODEL]
     session.run("harness", "inspect", *model, "--offline", env=OFFLINE)
@@ -38,4 +64,4 @@ def inspect(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Lint with ruff."""
     session.install(*CONSTRAINTS, "ruff")
-    session.run("ruff", "check", "harness", "tests", "noxfile.py")
+    session.run("ruff", "check", "harness", "tests", "noxfile.py", "conftest.py")

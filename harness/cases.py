@@ -19,6 +19,8 @@ __all__ = [
     "CLAIM_FACTS",
     "STRUCTURE_FACTS",
     "load_case_file",
+    "find_case",
+    "find_cases_dir",
 ]
 
 TODO = None  # a claim whose value is still to be filled in from a public source
@@ -144,3 +146,24 @@ def load_case_file(path: str | Path) -> ModelCase:
     if not isinstance(case, ModelCase):
         raise CaseError(f"{file} defines no CASE = ModelCase(...); add one or rename the file")
     return case
+
+
+def find_cases_dir(start: Path | None = None) -> Path | None:
+    """The `cases` folder in the working directory or a parent, if any."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "cases").is_dir():
+            return folder / "cases"
+    return None
+
+
+def find_case(hf_id: str, cases_dir: Path | None = None) -> ModelCase | None:
+    """The case declared for `hf_id` among `cases/test_*.py`, or None."""
+    folder = cases_dir or find_cases_dir()
+    if folder is None:
+        return None
+    for path in sorted(folder.glob("test_*.py")):
+        case = load_case_file(path)
+        if case.hf_id == hf_id:
+            return case
+    return None

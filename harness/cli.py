@@ -109,9 +109,11 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build(args: argparse.Namespace) -> int:
-    from .build import build_model_config
-    from .writers import write_build
+def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
+    """Build the model; when a case file declares it, check its facts and embed the report."""
+    from .build import build_from_inspection, build_model_config
+    from .cases import find_case
+    from .check import check_case, validation_block
 
     result = build_model_config(
         args.model,
@@ -119,8 +121,50 @@ def _build(args: argparse.Namespace) -> int:
         offline=args.offline,
         token=_token(),
         trust_remote_code=args.trust_remote_code,
-        layers_dir=args.layers_dir,
+        layers_dir=getattr(args, "layers_dir", None),
     )
+    case = find_case(result.inspection.hf_id) if result.inspection.hf_id else None
+    if case is None:
+        return result, None
+    checks = check_case(case, result)
+    with_report = build_from_inspection(
+        result.inspection,
+        layers_dir=getattr(args, "layers_dir", None),
+        validation=validation_block(case, checks),
+    )
+    return with_report, checks
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return repr(value)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    result, checks = _build_with_case(args)
+    if checks is None:
+        hf_id = result.inspection.hf_id or args.model
+        raise HarnessError(
+            f"no case file declares {hf_id}; scaffold one with `harness add {hf_id}` "
+            "and fill in its public facts"
+        )
+    rows = [("fact", "expected", "observed", "difference", "status", "source")]
+    for check in checks:
+        diff = "" if check.difference is None else f"{check.difference:+.3%}"
+        expected, observed = _cell(check.expected), _cell(check.observed)
+        rows.append((check.fact, expected, observed, diff, check.status, check.source))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+    print(result.config["validation_notes"])
+    return 0 if result.config["validated"] else 1
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .writers import write_build
+
+    result, _ = _build_with_case(args)
     written = write_build(result, args.out)
     config = result.config
     unsupported = [e for e in result.entries if not e.supported]
@@ -197,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
         "backend/layers); files are read, never imported",
     )
     build.set_defaults(func=_build)
+
+    validate = commands.add_parser(
+        "validate", help="check a model against its case's public facts and print the report"
+    )
+    _add_model_arguments(validate)
+    validate.set_defaults(func=_validate)
 
     layers = commands.add_parser("layers", help="list the layer classes of the catalog or a folder")
     layers.add_argument(

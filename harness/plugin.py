@@ -7,6 +7,7 @@ with a `cases/` folder can use it. Items per case: `resolves_offline`, one per c
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from .errors import HarnessError
 __all__ = ["CaseItem", "GoldenExtension", "golden_extension_for"]
 
 GOLDEN_DIR = "golden"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CASES_DIR = "cases"
 _BUILDS: dict[str, Any] = {}
 
@@ -32,15 +34,21 @@ def _build(case: ModelCase) -> Any:
     """Build each case once per session, remembering an error as the outcome."""
     from .check import build_case
 
-    if case.hf_id not in _BUILDS:
+    key = repr(case)
+    if key not in _BUILDS:
         try:
-            _BUILDS[case.hf_id] = build_case(case, offline=True)
+            _BUILDS[key] = build_case(case, offline=True)
         except HarnessError as exc:
-            _BUILDS[case.hf_id] = exc
-    outcome = _BUILDS[case.hf_id]
+            _BUILDS[key] = exc
+    outcome = _BUILDS[key]
     if isinstance(outcome, HarnessError):
         raise CaseCheckFailed(f"{case.hf_id}: the config does not build offline: {outcome}")
     return outcome
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start every session with no remembered builds."""
+    _BUILDS.clear()
 
 
 class CaseItem(pytest.Item):
@@ -141,11 +149,18 @@ def _golden_test(case: ModelCase) -> Callable[..., None]:
         from .writers import dump_json
 
         result, _ = _build(case)
-        extension = golden_extension_for(result.model_id)
+        assertion = snapshot(extension_class=golden_extension_for(result.model_id))
         with warnings.catch_warnings():
             # syrupy warns that the file is not named after the test: it is named after the model.
             warnings.simplefilter("ignore", UserWarning)
-            assert snapshot(extension_class=extension) == dump_json(result.config)
+            matches = assertion == dump_json(result.config)
+        if not matches:
+            where = f"{GOLDEN_DIR}/{result.model_id}.json"
+            diff = _ANSI.sub("", "\n".join(assertion.get_assert_diff()))
+            raise CaseCheckFailed(
+                f"{where} does not match the config built for {case.hf_id}; review the change and "
+                f"update it with `nox -s snapshots` (or pytest --snapshot-update):\n{diff}"
+            )
 
     golden.__module__ = __name__
     return golden
