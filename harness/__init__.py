@@ -1,4 +1,4 @@
-"""Conformance harness for LLM model configs: HF config -> meta-device dry run -> Mantile config, checked.
+"""Conformance harness for LLM configs: HF config -> meta-device dry run -> Mantile config, checked.
 
 The public API keeps the seed plan's names (`get_model_config`, `inspect_model_structure`,
 `save_tensor_inspection`, `count_parameters`, `estimate_memory`, `validate_config`, ...).
@@ -26,9 +26,9 @@ __all__ = [
     "TODO",
     "Claim",
     "Fact",
-    "ModelCase",
     "HarnessError",
     "Inspection",
+    "ModelCase",
     "ResolvedConfig",
     "TensorRecord",
     "count_parameters",

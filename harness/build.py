@@ -123,7 +123,9 @@ def build_config(
     config["layer_types"] = [entry.as_json() for entry in entries]
     validation = validation or {
         "validated": False,
-        "validation_notes": "no public facts checked: this model has no case file (see `harness add`)",
+        "validation_notes": (
+            "no public facts checked: this model has no case file (see `harness add`)"
+        ),
         "validation_sources": [],
     }
     config.update(validation)
@@ -166,7 +168,7 @@ def validate_schema(config: Any, *, where: str) -> None:
 
 
 def accounting_problems(config: dict[str, Any], meta_total: int | None = None) -> list[str]:
-    """Why sum(count x parameter_count) != total_params (!= the meta-device total), if it does not close."""
+    """Reasons sum(count x parameter_count) != total_params (or != meta-device total), if any."""
     problems = []
     layer_sum = sum(
         int(entry.get("count", 1)) * int(entry.get("specs", {}).get("parameter_count", 0))

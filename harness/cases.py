@@ -12,15 +12,15 @@ from .errors import CaseError
 from .resolve import is_hf_id, is_pinned_revision
 
 __all__ = [
+    "CLAIM_FACTS",
+    "STRUCTURE_FACTS",
+    "TODO",
     "Claim",
     "Fact",
     "ModelCase",
-    "TODO",
-    "CLAIM_FACTS",
-    "STRUCTURE_FACTS",
-    "load_case_file",
     "find_case",
     "find_cases_dir",
+    "load_case_file",
 ]
 
 TODO = None  # a claim whose value is still to be filled in from a public source
@@ -98,7 +98,9 @@ class ModelCase:
 
     def __post_init__(self) -> None:
         if not isinstance(self.hf_id, str) or not is_hf_id(self.hf_id):
-            raise CaseError(f"ModelCase hf_id {self.hf_id!r} is not a Hub id of the form 'org/name'")
+            raise CaseError(
+                f"ModelCase hf_id {self.hf_id!r} is not a Hub id of the form 'org/name'"
+            )
         if self.trust_remote_code and not is_pinned_revision(self.revision):
             raise CaseError(
                 f"{self.hf_id}: trust_remote_code=True needs a pinned 40-hex revision, "
@@ -109,10 +111,14 @@ class ModelCase:
         for name, fact in self.facts.items():
             if name in CLAIM_FACTS:
                 if not isinstance(fact, Claim):
-                    raise CaseError(f"{self.hf_id}: fact {name!r} must be a Claim(value, source=...)")
+                    raise CaseError(
+                        f"{self.hf_id}: fact {name!r} must be a Claim(value, source=...)"
+                    )
             elif name in STRUCTURE_FACTS:
                 if not isinstance(fact, Fact):
-                    raise CaseError(f"{self.hf_id}: fact {name!r} must be a Fact(value, source=...)")
+                    raise CaseError(
+                        f"{self.hf_id}: fact {name!r} must be a Fact(value, source=...)"
+                    )
             else:
                 known = ", ".join((*CLAIM_FACTS, *STRUCTURE_FACTS))
                 raise CaseError(f"{self.hf_id}: unknown fact {name!r}; known facts: {known}")

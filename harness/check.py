@@ -12,11 +12,11 @@ from .structure import Structure
 
 __all__ = [
     "CheckResult",
-    "observed_facts",
-    "check_fact",
-    "check_case",
-    "validation_block",
     "build_case",
+    "check_case",
+    "check_fact",
+    "observed_facts",
+    "validation_block",
 ]
 
 
@@ -89,16 +89,21 @@ def observed_facts(result: BuildResult) -> dict[str, Any]:
 
 
 def check_fact(name: str, fact: Claim | Fact, observed: Any) -> CheckResult:
-    """Check one fact: a Claim within its tolerance (after any stated difference), a Fact exactly."""
+    """Check one fact: a Claim within tolerance (after any stated difference), a Fact exactly."""
     if isinstance(fact, Fact):
         ok = observed == fact.value
-        message = (
-            f"{name}: expected {fact.value!r}, observed {observed!r} (source: {fact.source})"
+        message = f"{name}: expected {fact.value!r}, observed {observed!r} (source: {fact.source})"
+        return CheckResult(
+            name, fact.value, observed, None, "pass" if ok else "fail", fact.source, message
         )
-        return CheckResult(name, fact.value, observed, None, "pass" if ok else "fail", fact.source, message)
     if fact.value is None:
         return CheckResult(
-            name, None, observed, None, "fail", fact.source,
+            name,
+            None,
+            observed,
+            None,
+            "fail",
+            fact.source,
             f"{name}: TODO claim: fill in the published value with its source "
             f"(the dry run gives {observed:,} = {format_count(observed)})",
         )
@@ -113,7 +118,8 @@ def check_fact(name: str, fact: Claim | Fact, observed: Any) -> CheckResult:
         else (f" ({fact.reason})" if fact.reason else "")
     )
     message = (
-        f"{name}: expected {fact.value:,} ({fact.scope or 'no scope given'}), observed {observed:,}, "
+        f"{name}: expected {fact.value:,} ({fact.scope or 'no scope given'}), "
+        f"observed {observed:,}, "
         f"relative difference {difference:+.3%} vs tolerance {fact.tolerance:.2%}{detail} "
         f"(source: {fact.source})"
     )
@@ -147,7 +153,7 @@ def validation_block(case: ModelCase, results: list[CheckResult]) -> dict[str, A
 
 
 def build_case(case: ModelCase, *, offline: bool = True) -> tuple[BuildResult, list[CheckResult]]:
-    """Build a case's model offline, check its facts, and put the validation report in the config."""
+    """Build a case's model offline, check its facts, put the validation report in the config."""
     from dataclasses import replace
 
     from .build import build_config, build_model_config, validate_schema

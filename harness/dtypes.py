@@ -1,4 +1,4 @@
-"""Bytes per element of the dtypes Mantile knows, shared by memory estimates and the layer catalog."""
+"""Bytes per element of the dtypes Mantile knows, shared by memory estimates and layer catalog."""
 
 from __future__ import annotations
 

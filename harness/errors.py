@@ -1,6 +1,6 @@
-"""Every error the harness raises on purpose: one family, each message says what failed and what to do.
+"""Every error the harness raises on purpose: one family; each message says what failed, what to do.
 
-Callers catch `HarnessError` for all of them; the CLI turns one into a single line and exit status 2.
+Callers catch `HarnessError` for all of them; the CLI turns one into one line and exit status 2.
 Leaves also inherit the builtin a caller would already catch (`FileNotFoundError`, `ValueError`).
 """
 
@@ -22,11 +22,11 @@ __all__ = [
 
 
 class HarnessError(Exception):
-    """Base of every error the harness raises deliberately; the message is one readable paragraph."""
+    """Base of every error the harness raises on purpose; the message is one readable paragraph."""
 
 
 class ConfigNotFoundError(HarnessError, FileNotFoundError):
-    """A model id or path resolves to no config.json (no snapshot, no cache entry, no Hub repository)."""
+    """A model id or path resolves to no config.json (no snapshot, no cache entry, no Hub repo)."""
 
 
 class GatedRepoError(ConfigNotFoundError):
@@ -46,7 +46,7 @@ class UnknownModelTypeError(InvalidConfigError):
 
 
 class RemoteCodeRefusedError(HarnessError, PermissionError):
-    """The config needs code from the Hub (`auto_map`) and the caller did not opt in with a pinned revision."""
+    """The config needs Hub code (`auto_map`); the caller did not opt in with a pinned revision."""
 
 
 class ModelBuildError(HarnessError, RuntimeError):

@@ -50,7 +50,7 @@ class _RecordAccess:
 
 @dataclass(frozen=True)
 class TensorRecord(_RecordAccess):
-    """One parameter or buffer of the dry run: kind, name, shape, dtype, owning module class, aliases."""
+    """A dry-run parameter or buffer: kind, name, shape, dtype, owning module class, aliases."""
 
     kind: str  # "param" or "buffer"
     name: str
@@ -268,7 +268,7 @@ def _remote_config(resolved: ResolvedConfig, revision: str | None) -> Any:  # pr
 def _model_builder(
     resolved: ResolvedConfig, hf_config: Any
 ) -> tuple[Callable[[Any], Any], str, list[str]]:
-    """The class named in architectures[0], else the Auto class of the task (causal LM, then VLM)."""
+    """The class named in architectures[0], else the task's Auto class (causal LM, then VLM)."""
     import transformers
 
     name = resolved.config["architectures"][0]

@@ -46,7 +46,7 @@ GAP_CLASSES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Piece:
-    """One component's share mapped to one class, before identical pieces are merged into entries."""
+    """One component's share mapped to one class, before identical pieces merge into entries."""
 
     name: str
     class_name: str
@@ -552,7 +552,7 @@ def _pieces(component: Component, structure: Structure) -> list[Piece]:
 
 
 def map_components(structure: Structure, gaps_dir: str = "gaps") -> list[LayerEntry]:
-    """Map every component to pieces, merge identical ones, and name the resulting entries uniquely."""
+    """Map every component to pieces, merge identical ones, and name the entries uniquely."""
     merged: dict[str, list[Piece]] = {}
     for component in structure.components:
         for piece in _pieces(component, structure):
@@ -560,7 +560,7 @@ def map_components(structure: Structure, gaps_dir: str = "gaps") -> list[LayerEn
     groups = list(merged.values())
     names = _unique_names(groups)
     entries = []
-    for name, group in zip(names, groups):
+    for name, group in zip(names, groups, strict=True):
         first = group[0]
         specs = dict(first.specs)
         indices = tuple(sorted({p.layer_index for p in group if p.layer_index is not None}))
@@ -587,7 +587,7 @@ def _unique_names(groups: Sequence[Sequence[Piece]]) -> list[str]:
     repeated = {name for name in names if names.count(name) > 1}
     with_variant = [
         f"{name}_{group[0].variant}" if name in repeated and group[0].variant else name
-        for name, group in zip(names, groups)
+        for name, group in zip(names, groups, strict=True)
     ]
     final: list[str] = []
     for name in with_variant:

@@ -54,7 +54,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 class CaseItem(pytest.Item):
     """One standard check of one model case."""
 
-    def __init__(self, *, case: ModelCase, check: Callable[[ModelCase], None], **kwargs: Any) -> None:
+    def __init__(
+        self, *, case: ModelCase, check: Callable[[ModelCase], None], **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.case = case
         self.check = check
@@ -166,7 +168,9 @@ def _golden_test(case: ModelCase) -> Callable[..., None]:
     return golden
 
 
-def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> list[Any] | None:
+def pytest_pycollect_makeitem(
+    collector: pytest.Collector, name: str, obj: object
+) -> list[Any] | None:
     """Turn a module's `CASE = ModelCase(...)` into the standard check items."""
     if name != "CASE" or not isinstance(obj, ModelCase) or not isinstance(collector, pytest.Module):
         return None
@@ -199,10 +203,13 @@ class OrphanGoldenItem(pytest.Item):
         """Compare golden/*.json with the model ids of every case file, collected or not."""
         root = Path(self.config.rootpath)
         declared = _declared_model_ids(root)
-        orphans = sorted(p.name for p in golden_root(self.config).glob("*.json") if p.stem not in declared)
+        orphans = sorted(
+            p.name for p in golden_root(self.config).glob("*.json") if p.stem not in declared
+        )
         if orphans:
             raise CaseCheckFailed(
-                f"golden files with no case: {', '.join(orphans)}; delete them or add the case files "
+                f"golden files with no case: {', '.join(orphans)}; "
+                "delete them or add the case files "
                 f"(cases/test_<model>.py with a CASE), then run `nox -s snapshots`"
             )
 
@@ -230,7 +237,9 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Add the orphan check whenever any case is collected, so a subset run checks it too."""
     if any(isinstance(item, CaseItem) for item in items) and not any(
         isinstance(item, OrphanGoldenItem) for item in items
@@ -250,7 +259,7 @@ def _golden_extension_base() -> type[Any]:
     from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
     class _Golden(SingleFileSnapshotExtension):
-        """Golden config files: golden/<model_id>.json, text, exactly the bytes `harness build` writes."""
+        """Golden configs: golden/<model_id>.json, text, exactly what `harness build` writes."""
 
         _write_mode = WriteMode.TEXT
         file_extension = "json"

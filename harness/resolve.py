@@ -1,4 +1,4 @@
-"""Step 1, resolve: find a model's config.json offline-first (vendored snapshot, HF cache, then the Hub)."""
+"""Step 1, resolve: find a model's config.json offline-first (vendored snapshot, HF cache, Hub)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ class ResolvedConfig:
 
 
 def is_hf_id(text: str) -> bool:
-    """True when `text` has the shape of a Hub repository id `org/name` (no traversal, no odd characters)."""
+    """True when `text` has the shape of a Hub repo id `org/name` (no traversal, no odd chars)."""
     return bool(_HF_ID.match(text)) and ".." not in text
 
 
@@ -90,7 +90,7 @@ def sha256_of(data: bytes) -> str:
 
 
 def find_snapshots_dir(start: Path | None = None) -> Path | None:
-    """The vendored snapshots folder: $HARNESS_SNAPSHOTS_DIR, else `cases/configs` in cwd or a parent."""
+    """Vendored snapshots dir: $HARNESS_SNAPSHOTS_DIR, else `cases/configs` in cwd or a parent."""
     env = os.environ.get(SNAPSHOTS_ENV)
     if env:
         return Path(env)
@@ -145,7 +145,7 @@ def get_model_config(
     token: str | None = None,
     snapshots_dir: Path | None = None,
 ) -> ResolvedConfig:
-    """Resolve `model` (HF id, config.json path, or folder holding one) to its config, offline-first."""
+    """Resolve `model` (HF id, config.json path, or dir with one) to its config, offline-first."""
     text = os.fspath(model)
     local = Path(text)
     if local.is_dir() or local.is_file() or text.endswith(".json"):
@@ -153,7 +153,8 @@ def get_model_config(
     if not is_hf_id(text):
         raise ConfigNotFoundError(
             f"{text!r} is neither an existing path nor a Hub id of the form 'org/name'; "
-            "pass a config.json path, a folder holding one, or an id such as meta-llama/Llama-3.2-1B"
+            "pass a config.json path, a folder holding one, "
+            "or an id such as meta-llama/Llama-3.2-1B"
         )
     snapshots = snapshots_dir if snapshots_dir is not None else find_snapshots_dir()
     if snapshots is not None:

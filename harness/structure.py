@@ -1,4 +1,4 @@
-"""Step 3, structure: group the tensor inventory into components per decoder layer, sizes from shapes."""
+"""Step 3, structure: group all tensors into components per decoder layer, sizes from shapes."""
 
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ def _resolve_layer_types(arch: dict[str, Any], num_layers: int) -> tuple[str, ..
 
 
 def analyze_layer_structure(inspection: Inspection) -> Structure:
-    """Group every tensor into components (embedding, attention, MLP, MoE, norms, head, mixers ...)."""
+    """Group all tensors into components (embedding, attention, MLP, MoE, norms, head, mixers)."""
     arch = _arch(inspection)
     findings: list[Finding] = []
     top_level: dict[str, list[TensorRecord]] = {}
@@ -393,17 +393,17 @@ def _attention(
             weights[sub] = record
         else:
             extras["other"].append(record)
-    q_out = k_out = v_out = o_in = 0
+    q_out = k_out = o_in = 0
     fused = next((weights[s] for s in _QKV if s in weights), None)
     o_weight = next((weights[s] for s in _O if s in weights), None)
     if o_weight is not None:
-        o_out, o_in = _linear_out_in(o_weight)
+        _, o_in = _linear_out_in(o_weight)
     head_dim = arch.get("head_dim") or (o_in // heads if heads else 0)
     if fused is not None:
         total_out, _ = _linear_out_in(fused)
         d_q = heads * head_dim
         kv_total = total_out - d_q
-        k_out = v_out = kv_total // 2
+        k_out = kv_total // 2
         q_out = d_q
         attrs["fused_qkv"] = True
     else:
@@ -415,11 +415,6 @@ def _attention(
         k_out = (
             _linear_out_in(weights[next(s for s in _K if s in weights)])[0]
             if _K & weights.keys()
-            else 0
-        )
-        v_out = (
-            _linear_out_in(weights[next(s for s in _V if s in weights)])[0]
-            if _V & weights.keys()
             else 0
         )
     if not head_dim and heads:

@@ -1,4 +1,4 @@
-"""Writers at the edge: atomic, deterministic files (JSON, CSV, Markdown) and the tensor inventory."""
+"""Writers at the edge: atomic, deterministic files (JSON, CSV, Markdown), the tensor inventory."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ __all__ = [
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` to `path` through a temporary file and a rename, so readers never see half a file."""
+    """Write `text` to `path` via a temp file and a rename, so readers never see half a file."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
@@ -54,7 +54,7 @@ def _one_line(match: re.Match[str]) -> str:
 
 
 def dump_json(data: Any) -> str:
-    """Deterministic JSON text: insertion order, 2-space indent, lists of scalars on one line, final newline."""
+    """Deterministic JSON: insertion order, indent 2, scalar lists on one line, final newline."""
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
     return _SCALAR_LIST.sub(_one_line, text) + "\n"
 
@@ -75,7 +75,7 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 
 def tensors_csv(tensors: Iterable[TensorRecord]) -> str:
-    """The seed's CSV: columns kind,name,shape,dtype, one row per tensor (tied aliases not repeated)."""
+    """The seed's CSV: columns kind,name,shape,dtype, one row per tensor (tied aliases once)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["kind", "name", "shape", "dtype"])

@@ -29,7 +29,7 @@ def snapshot_meta(hf_id: str) -> dict:
 def _isolated_hub(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
-    """Point the HF cache at an empty folder and go offline, so no test reads a developer's cache or the network."""
+    """Point HF cache at an empty dir and go offline: no test reads a dev's cache or the network."""
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("HF_TOKEN", raising=False)

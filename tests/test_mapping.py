@@ -191,7 +191,10 @@ def test_build_cli_writes_config_and_csv(tmp_path: Path, write_config) -> None:
 
 def test_layers_dir_reports_missing_classes(tmp_path: Path, capsys) -> None:
     (tmp_path / "layers.py").write_text(
-        "class NormLayer:\n    '''Norm.'''\n    def __init__(self, layer_idx, hidden_size, dtype, has_bias=False, parallelism=None):\n        pass\n"
+        "class NormLayer:\n"
+        "    '''Norm.'''\n"
+        "    def __init__(self, layer_idx, hidden_size, dtype, has_bias=False, parallelism=None):\n"
+        "        pass\n"
     )
     assert (
         main(

@@ -1,4 +1,4 @@
-"""The conformance plugin, run on small projects with pytester: each failure mode gives a clear message."""
+"""The conformance plugin, on small pytester projects: each failure mode gives a clear message."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ pytest_plugins = ["pytester"]
 MODEL = "meta-llama/Llama-3.2-1B"
 GOLDEN = "meta-llama_Llama-3.2-1B.json"
 
-CASE_FILE = '''
+CASE_FILE = """
 from harness import Claim, Fact, ModelCase
 
 CASE = ModelCase(
@@ -26,12 +26,12 @@ CASE = ModelCase(
     }},
     sources=["https://example.org/card"],
 )
-'''
+"""
 
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A repository with one vendored snapshot and one case; the plugin comes from its entry point."""
+    """A repo with one vendored snapshot and one case; the plugin comes from its entry point."""
     shutil.copytree(SNAPSHOTS / MODEL, pytester.path / "cases" / "configs" / MODEL)
     write_case(pytester, "test_llama.py")
     (pytester.path / "golden").mkdir()
@@ -39,7 +39,14 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def write_case(pytester: pytest.Pytester, name: str, *, hf_id: str = MODEL, total: int = 1_235_814_400, layers: int = 16) -> Path:
+def write_case(
+    pytester: pytest.Pytester,
+    name: str,
+    *,
+    hf_id: str = MODEL,
+    total: int = 1_235_814_400,
+    layers: int = 16,
+) -> Path:
     path = pytester.path / "cases" / name
     path.write_text(CASE_FILE.format(hf_id=hf_id, total=total, layers=layers))
     return path
@@ -55,17 +62,21 @@ def test_green_case_creates_then_matches_its_golden(project: pytest.Pytester) ->
     assert (project.path / "golden" / GOLDEN).is_file()
     second = run(project, "-v")
     second.assert_outcomes(passed=8)
-    second.stdout.fnmatch_lines(["*test_llama.py::total_params PASSED*", "*golden::no_orphans PASSED*"])
+    second.stdout.fnmatch_lines(
+        ["*test_llama.py::total_params PASSED*", "*golden::no_orphans PASSED*"]
+    )
 
 
 def test_missing_golden_fails(project: pytest.Pytester) -> None:
     result = run(project)
     result.assert_outcomes(passed=7, failed=1)
-    result.stdout.fnmatch_lines([
-        "*golden/meta-llama_Llama-3.2-1B.json does not match the config built for*",
-        "*Snapshot 'meta-llama_Llama-3.2-1B' does not exist!*",
-        "*FAILED cases/test_llama.py::golden*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*golden/meta-llama_Llama-3.2-1B.json does not match the config built for*",
+            "*Snapshot 'meta-llama_Llama-3.2-1B' does not exist!*",
+            "*FAILED cases/test_llama.py::golden*",
+        ]
+    )
 
 
 def test_changed_golden_fails_with_a_diff(project: pytest.Pytester) -> None:
@@ -77,15 +88,19 @@ def test_changed_golden_fails_with_a_diff(project: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*num_layers*17*", "*num_layers*16*"])
 
 
-def test_total_claim_outside_tolerance_fails_with_numbers_and_source(project: pytest.Pytester) -> None:
+def test_total_claim_outside_tolerance_fails_with_numbers_and_source(
+    project: pytest.Pytester,
+) -> None:
     write_case(project, "test_llama.py", total=1_300_000_000)
     run(project, "--snapshot-update")
     result = run(project)
     result.assert_outcomes(passed=7, failed=1)
-    result.stdout.fnmatch_lines([
-        "*total_params: expected 1,300,000,000 (hub total), observed 1,235,814,400, relative difference"
-        " -4.937% vs tolerance 1.00% (source: https://example.org/card)*"
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*total_params: expected 1,300,000,000 (hub total), observed 1,235,814,400, "
+            "relative difference -4.937% vs tolerance 1.00% (source: https://example.org/card)*"
+        ]
+    )
 
 
 def test_wrong_structural_fact_fails(project: pytest.Pytester) -> None:
@@ -93,7 +108,9 @@ def test_wrong_structural_fact_fails(project: pytest.Pytester) -> None:
     run(project, "--snapshot-update")
     result = run(project)
     result.assert_outcomes(passed=7, failed=1)
-    result.stdout.fnmatch_lines(["*num_layers: expected 32, observed 16 (source: https://example.org/paper)*"])
+    result.stdout.fnmatch_lines(
+        ["*num_layers: expected 32, observed 16 (source: https://example.org/paper)*"]
+    )
 
 
 def test_orphaned_golden_fails_also_in_a_subset_run(project: pytest.Pytester) -> None:
@@ -107,18 +124,24 @@ def test_orphaned_golden_fails_also_in_a_subset_run(project: pytest.Pytester) ->
 def test_unresolvable_config_fails_clearly(project: pytest.Pytester) -> None:
     write_case(project, "test_llama.py", hf_id="nobody/nothing")
     result = run(project)
-    result.stdout.fnmatch_lines(["*config does not resolve offline*no vendored snapshot of nobody/nothing*"])
+    result.stdout.fnmatch_lines(
+        ["*config does not resolve offline*no vendored snapshot of nobody/nothing*"]
+    )
     assert result.ret == 1
 
 
 def test_copied_case_file_is_collected_without_other_edits(project: pytest.Pytester) -> None:
     write_case(project, "test_llama_copy.py", layers=16)
     result = run(project, "--collect-only", "-q")
-    result.stdout.fnmatch_lines(["cases/test_llama_copy.py::total_params", "cases/test_llama_copy.py::golden"])
+    result.stdout.fnmatch_lines(
+        ["cases/test_llama_copy.py::total_params", "cases/test_llama_copy.py::golden"]
+    )
 
 
 def test_case_file_may_add_its_own_tests(project: pytest.Pytester) -> None:
     path = project.path / "cases" / "test_llama.py"
-    path.write_text(path.read_text() + "\n\ndef test_extra():\n    assert CASE.hf_id.startswith('meta')\n")
+    path.write_text(
+        path.read_text() + "\n\ndef test_extra():\n    assert CASE.hf_id.startswith('meta')\n"
+    )
     result = run(project, "--collect-only", "-q")
     result.stdout.fnmatch_lines(["cases/test_llama.py::test_extra"])
