@@ -1,4 +1,4 @@
-"""Developer sessions. Every session installs through constraints.txt (CPU torch, pinned transformers)."""
+"""Developer sessions; each installs through constraints.txt (CPU torch, pinned transformers)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def snapshots(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def build(session: nox.Session) -> None:
-    """The main job: write the Mantile config of a bundled model to out/ (pass another id to override)."""
+    """The main job: write a bundled model's Mantile config to out/ (pass an id to override)."""
     install(session)
     model = session.posargs or [BUNDLED_MODEL]
     session.run("harness", "build", *model, "--offline", "--out", "out", env=OFFLINE)
