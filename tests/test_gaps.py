@@ -1,0 +1,507 @@
+"""Gap reports: committed files current, links resolve, skeletons run, numbers from the build."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.build import BuildResult, build_model_config
+from harness.catalog import CATALOG, Layer
+from harness.gap_references import GAP_REFERENCES
+from harness.gaps import (
+    GENERATED_MARKER,
+    INDEX_FILE,
+    collect_gaps,
+    extract_skeletons,
+    generate_gap_files,
+    render_index,
+    render_report,
+    render_skeleton,
+    summarize_layers,
+    write_gap_reports,
+)
+from harness.mapping import GAP_CLASSES, LayerEntry
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+GAPS = ROOT / "gaps"
+SEVERITY_ORDER = {"HIGH": 0, "MEDIUM": 1, "LOW": 2}
+MLA = "multi_head_latent_attention"
+MLA_CLASS = "MultiHeadLatentAttentionLayer"
+DEEPSEEK = "deepseek-ai/DeepSeek-V3"
+
+
+def committed_gap_files() -> list[str]:
+    """Names of the committed Markdown files in gaps/ (collected before anything is built)."""
+    return sorted(path.name for path in GAPS.glob("*.md") if ".obtained" not in path.name)
+
+
+@pytest.fixture(scope="session")
+def results(tmp_path_factory: pytest.TempPathFactory) -> list[BuildResult]:
+    """Every case's build, made once per session offline from the vendored configs."""
+    from harness.gaps import case_results
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HOME", str(tmp_path_factory.mktemp("gaps_hf_home")))
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.chdir(ROOT)
+        return case_results(ROOT / "cases")
+
+
+@pytest.fixture(scope="session")
+def generated(results: list[BuildResult]) -> dict[str, str]:
+    """The gap files as the current code generates them from the case builds."""
+    return generate_gap_files(results)
+
+
+def by_model(results: list[BuildResult], hf_id: str) -> BuildResult:
+    return next(r for r in results if r.inspection.hf_id == hf_id)
+
+
+def self_attention_parameters(result: BuildResult, layer: int = 0) -> int:
+    """Parameters under `model.layers.<layer>.self_attn.`, summed from the tensor shapes."""
+    prefix = f"model.layers.{layer}.self_attn."
+    total = 0
+    for record in result.inspection.params:
+        if record.name.startswith(prefix):
+            size = 1
+            for dim in record.shape:
+                size *= dim
+            total += size
+    return total
+
+
+def load_skeleton(source: str) -> dict[str, Any]:
+    """Execute a skeleton's source and return its namespace (CASES, SKIP_REASON ...)."""
+    namespace: dict[str, Any] = {"__name__": "skeleton"}
+    exec(compile(source, "skeleton.py", "exec"), namespace)
+    return namespace
+
+
+def fallback_results(results: list[BuildResult]) -> list[BuildResult]:
+    """A gpt2 build given three unsupported entries of the kinds with no reference record."""
+    base = by_model(results, "openai-community/gpt2")
+
+    def gap(name: str, kind: str, count: int, specs: dict[str, Any]) -> LayerEntry:
+        return LayerEntry(
+            name=name,
+            class_name=GAP_CLASSES[kind],
+            count=count,
+            supported=False,
+            specs=specs,
+            layer_indices=tuple(range(count)),
+            gap_kind=kind,
+            gap_report=f"gaps/{kind}.md",
+        )
+
+    attention = {"hidden_size": 768, "num_heads": 12, "num_kv_heads": 4, "head_dim": 64}
+    extra = (
+        gap("unknown_thing", "unknown", 2, {"module_class": "FancyBlock", "parameter_count": 10}),
+        gap("moe_bias", "moe_bias", 12, {"num_experts": 8, "parameter_count": 1_024}),
+        gap(
+            "attention",
+            "nonstandard_attention",
+            12,
+            {**attention, "sliding_window": None, "parameter_count": 1_000},
+        ),
+    )
+    return [dataclasses.replace(base, model_id="fallback_model", entries=extra)]
+
+
+# --------------------------------------------------------------------------- committed files
+
+
+@pytest.mark.parametrize("name", committed_gap_files())
+def test_committed_gap_file_is_current(
+    name: str, generated: dict[str, str], file_regression: Any
+) -> None:
+    """Each committed gaps/<file> is byte-identical to what the code generates now."""
+    assert name in generated, f"gaps/{name} is stale: no gap kind produces it; delete it"
+    file_regression.check(
+        generated[name], fullpath=GAPS / name, extension=".md", encoding="utf-8", newline="\n"
+    )
+
+
+def test_committed_gap_files_are_exactly_the_generated_ones(generated: dict[str, str]) -> None:
+    """No generated file is missing from gaps/ and no stale generated file is left there."""
+    committed = {
+        path.name
+        for path in GAPS.glob("*.md")
+        if path.read_text(encoding="utf-8").startswith(GENERATED_MARKER)
+    }
+    assert committed == set(generated), (
+        "gaps/ is out of date; regenerate with `harness gaps` (missing "
+        f"{sorted(set(generated) - committed)}, stale {sorted(committed - set(generated))})"
+    )
+
+
+def test_every_config_gap_link_exists(
+    results: list[BuildResult], generated: dict[str, str]
+) -> None:
+    """Every unsupported entry of every case config links to an existing gaps/<kind>.md."""
+    links = 0
+    for result in results:
+        for entry in result.config["layer_types"]:
+            if entry["supported"]:
+                continue
+            links += 1
+            assert entry["gap_report"] == f"gaps/{entry['gap_kind']}.md"
+            assert (ROOT / entry["gap_report"]).is_file(), (result.model_id, entry["name"])
+            assert Path(entry["gap_report"]).name in generated
+    assert links >= len(results)  # every model has at least its lm_head gap
+
+
+def test_index_ranks_every_kind_by_models_blocked(
+    results: list[BuildResult], generated: dict[str, str]
+) -> None:
+    """The index lists every kind once, with the models it blocks, ranked as documented."""
+    blocked: dict[str, set[str]] = {}
+    for result in results:
+        for entry in result.entries:
+            if not entry.supported:
+                blocked.setdefault(str(entry.gap_kind), set()).add(result.model_id)
+    rows = re.findall(
+        r"^\| (\d+) \| \[`(\w+)`\]\((\w+)\.md\) \| \*\*(\w+)\*\* \| (\d+) \|",
+        generated[INDEX_FILE],
+        flags=re.MULTILINE,
+    )
+    kinds = [kind for _, kind, _, _, _ in rows]
+    assert sorted(kinds) == sorted(blocked)
+    assert [int(rank) for rank, *_ in rows] == list(range(1, len(rows) + 1))
+    for _, kind, link, severity, models in rows:
+        assert link == kind
+        assert int(models) == len(blocked[kind]), kind
+        assert severity == GAP_REFERENCES[kind].severity
+    keys = [(-int(models), SEVERITY_ORDER[sev], kind) for _, kind, _, sev, models in rows]
+    assert keys == sorted(keys)
+    assert kinds[0] == "lm_head" and int(rows[0][4]) == len(results)
+
+
+def test_report_sections_and_models(results: list[BuildResult], generated: dict[str, str]) -> None:
+    """Each report has every section, and its table lists exactly the models with that kind."""
+    sections = [
+        "## Summary",
+        "## Models blocked",
+        "## Example tensors from the dry run",
+        "## Specs per model",
+        "## References",
+        "### vLLM",
+        "### SGLang",
+        "### Papers",
+        "## Parallelism strategies",
+        "## FLOPs",
+        "## KV cache",
+        "## Test-suite specification",
+        "## Generated pytest skeleton",
+    ]
+    for kind, reference in GAP_REFERENCES.items():
+        text = generated[f"{kind}.md"]
+        positions = [text.index(section) for section in sections]
+        assert positions == sorted(positions), kind
+        assert f"- Severity: **{reference.severity}**" in text
+        for path, symbol, _ in (*reference.vllm, *reference.sglang):
+            assert f"| `{path}` | `{symbol}` |" in text
+        for item in reference.test_spec:
+            assert item.replace("*", "\\*") in text
+        table = text.split("## Models blocked")[1].split("## Example tensors")[0]
+        listed = set(re.findall(r"^\| `([^`]+)` \| `", table, flags=re.MULTILINE))
+        expected = {
+            r.inspection.hf_id for r in results if any(e.gap_kind == kind for e in r.entries)
+        }
+        assert listed == expected, kind
+
+
+def test_example_tensors_are_the_first_instance_of_each_model(generated: dict[str, str]) -> None:
+    """The MLA report shows DeepSeek-V3's layer-0 tensors with their exact shapes and dtypes."""
+    text = generated[f"{MLA}.md"]
+    assert "### `deepseek-ai/DeepSeek-V3`: entry `attention`, layer 0" in text
+    assert "| `model.layers.0.self_attn.kv_b_proj.weight` | param | [32768, 512] |" in text
+    assert "model.layers.1." not in text
+    lm_head = generated["lm_head.md"]
+    assert "| `model.embed_tokens.weight` | param | [256000, 3584] | torch.float32 |" in lm_head
+
+
+# --------------------------------------------------------------------------- skeletons
+
+
+def _run_skeletons(pytester: pytest.Pytester, files: Mapping[str, str]) -> pytest.HookRecorder:
+    for name, source in files.items():
+        (pytester.path / name).write_text(source, encoding="utf-8")
+    return pytester.inline_run(
+        *sorted(files), "-p", "no:cacheprovider", "-p", "no:harness", "--strict-markers"
+    )
+
+
+def test_skeletons_compile_and_every_test_skips_for_the_stated_reason(
+    pytester: pytest.Pytester, results: list[BuildResult], generated: dict[str, str]
+) -> None:
+    """Every report holds one skeleton; run with pytest, all of its tests skip naming the class."""
+    reports = {name: text for name, text in generated.items() if name != INDEX_FILE}
+    fallback = generate_gap_files(fallback_results(results))
+    reports.update(
+        {k: v for k, v in fallback.items() if k not in GAP_REFERENCES and k != INDEX_FILE}
+    )
+    files: dict[str, str] = {}
+    expected: dict[str, str] = {}
+    for name, text in sorted(reports.items()):
+        kind = name.removesuffix(".md")
+        skeletons = extract_skeletons(text)
+        assert len(skeletons) == 1, name
+        compile(skeletons[0], f"test_{kind}.py", "exec")
+        files[f"test_{kind}.py"] = skeletons[0]
+        expected[f"test_{kind}.py"] = (
+            f"{GAP_CLASSES[kind]} is not in harness.catalog.CATALOG yet; see gaps/{kind}.md"
+        )
+    assert {"test_unknown.py", "test_moe_bias.py", "test_nonstandard_attention.py"} <= set(files)
+
+    recorder = _run_skeletons(pytester, files)
+    passed, skipped, failed = recorder.listoutcomes()
+    assert recorder.getfailedcollections() == []
+    assert passed == [] and failed == []
+    assert recorder.ret == pytest.ExitCode.OK
+    per_file: dict[str, int] = {}
+    for report in skipped:
+        file = report.nodeid.split("::")[0]
+        assert isinstance(report.longrepr, tuple)
+        assert report.longrepr[2] == f"Skipped: {expected[file]}", report.nodeid
+        per_file[file] = per_file.get(file, 0) + 1
+    for file, source in files.items():
+        cases = len(load_skeleton(source)["CASES"])
+        assert per_file.get(file, 0) >= 3 * cases, file  # parameters, weight bytes, FLOPs scaling
+
+
+class _FakeMLA(Layer):
+    """MLA written from the DeepSeek-V2 paper, for checking that the skeleton's numbers bind."""
+
+    def __init__(
+        self,
+        layer_idx: int,
+        hidden_size: int,
+        num_heads: int,
+        q_lora_rank: int,
+        kv_lora_rank: int,
+        qk_nope_head_dim: int,
+        qk_rope_head_dim: int,
+        v_head_dim: int,
+        dtype: str,
+        parallelism: Mapping[str, int] | None = None,
+    ) -> None:
+        super().__init__(layer_idx, dtype, parallelism)
+        self.hidden_size, self.num_heads = hidden_size, num_heads
+        self.q_lora_rank, self.kv_lora_rank = q_lora_rank, kv_lora_rank
+        self.qk_nope_head_dim, self.qk_rope_head_dim = qk_nope_head_dim, qk_rope_head_dim
+        self.v_head_dim = v_head_dim
+
+    def _matrices(self) -> int:
+        h, n, rq, rkv = self.hidden_size, self.num_heads, self.q_lora_rank, self.kv_lora_rank
+        dn, dr, dv = self.qk_nope_head_dim, self.qk_rope_head_dim, self.v_head_dim
+        return h * rq + rq * n * (dn + dr) + h * (rkv + dr) + rkv * n * (dn + dv) + n * dv * h
+
+    def parameter_count(self) -> int:
+        return self._matrices() + self.q_lora_rank + self.kv_lora_rank  # plus the two norms
+
+    def flops(
+        self, batch_size: int, seq_len: int, *, phase: Any = "prefill", context_len: Any = None
+    ) -> int:
+        batch, new, keys = self._step(batch_size, seq_len, phase, context_len)
+        assert keys is not None
+        n, dn, dr, dv = (
+            self.num_heads,
+            self.qk_nope_head_dim,
+            self.qk_rope_head_dim,
+            self.v_head_dim,
+        )
+        if phase == "prefill":
+            attention = 2 * batch * new * keys * n * (dn + dr + dv)
+        else:
+            attention = 2 * batch * keys * n * (2 * self.kv_lora_rank + dr)
+        return 2 * batch * new * self._matrices() + attention
+
+    def kv_cache_bytes(self, batch_size: int, context_len: int) -> float:
+        latent = self.kv_lora_rank + self.qk_rope_head_dim
+        return batch_size * context_len * latent * self.bytes_per_element
+
+
+class _FakeMLAWithoutNorms(_FakeMLA):
+    """The same layer forgetting q_a_layernorm and kv_a_layernorm."""
+
+    def parameter_count(self) -> int:
+        return self._matrices()
+
+
+@pytest.fixture
+def mla_skeleton(generated: dict[str, str]) -> dict[str, str]:
+    return {f"test_{MLA}.py": extract_skeletons(generated[f"{MLA}.md"])[0]}
+
+
+def test_skeleton_becomes_a_real_check_once_the_class_exists(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mla_skeleton: dict[str, str]
+) -> None:
+    """With a correct class registered every MLA test passes; nothing is skipped or xfailed."""
+    monkeypatch.setitem(CATALOG, MLA_CLASS, _FakeMLA)
+    passed, skipped, failed = _run_skeletons(pytester, mla_skeleton).listoutcomes()
+    assert skipped == [] and failed == []
+    names = {report.nodeid.split("::")[1].split("[")[0] for report in passed}
+    assert names == {
+        "test_parameter_count",
+        "test_weight_bytes",
+        "test_kv_cache_bytes",
+        "test_flops_one_token",
+        "test_decode_flops",
+        "test_flops_scale_with_batch",
+    }
+
+
+def test_skeleton_fails_a_wrong_class(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mla_skeleton: dict[str, str]
+) -> None:
+    """A class that forgets the latent norms fails exactly the parameter and weight-byte tests."""
+    monkeypatch.setitem(CATALOG, MLA_CLASS, _FakeMLAWithoutNorms)
+    _, skipped, failed = _run_skeletons(pytester, mla_skeleton).listoutcomes()
+    assert skipped == []
+    assert sorted(report.nodeid.split("::")[1] for report in failed) == [
+        "test_parameter_count[deepseek-ai_DeepSeek-V3-attention]",
+        "test_weight_bytes[deepseek-ai_DeepSeek-V3-attention]",
+    ]
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def test_numbers_come_from_the_dry_run(tmp_path: Path, results: list[BuildResult]) -> None:
+    """Halving DeepSeek-V3's kv_lora_rank changes the skeleton to the new build's exact count."""
+    config = json.loads((ROOT / "cases/configs" / DEEPSEEK / "config.json").read_text())
+    assert config["kv_lora_rank"] == 512
+    config["kv_lora_rank"] = 256
+    path = tmp_path / "DeepSeek-V3-kv256" / "config.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(config))
+
+    result = build_model_config(str(path), offline=True)
+    old = self_attention_parameters(by_model(results, DEEPSEEK))
+    new = self_attention_parameters(result)
+    assert old == 187_107_328 and new != old
+
+    report = collect_gaps([result])[MLA]
+    skeleton = render_skeleton(report)
+    assert f"{new:_}" in skeleton and f"{old:_}" not in skeleton and str(old) not in skeleton
+    (case,) = load_skeleton(skeleton)["CASES"].values()
+    assert case["parameter_count"] == new
+    assert case["specs"]["kv_lora_rank"] == 256
+    assert case["kv_bytes_per_token"] == (256 + config["qk_rope_head_dim"]) * 2 == 640
+    text = render_report(report)
+    assert f"| {new:,} |" in text and f"| {old:,} |" not in text
+    assert extract_skeletons(text) == [skeleton]
+
+
+def test_tied_head_has_no_parameters_of_its_own(generated: dict[str, str]) -> None:
+    """A tied lm_head is blocked with parameter_count 0 and the embedding tensor it reads."""
+    (case,) = [
+        case
+        for case in load_skeleton(extract_skeletons(generated["lm_head.md"])[0])["CASES"].values()
+        if case["model"] == "google/gemma-2-9b"
+    ]
+    assert case["parameter_count"] == 0
+    assert case["prefill_flops_one_token"] == 2 * 3584 * 256_000
+
+
+# --------------------------------------------------------------------------- determinism, I/O
+
+
+def test_generation_is_deterministic(results: list[BuildResult], generated: dict[str, str]) -> None:
+    """Generating again, from the builds in another order, gives identical text."""
+    assert generate_gap_files(list(reversed(results))) == generated
+    reports = collect_gaps(results)
+    assert render_index(list(reversed(reports.values()))) == generated[INDEX_FILE]
+
+
+def test_generation_does_not_depend_on_the_hash_seed(results: list[BuildResult]) -> None:
+    """A subprocess with another PYTHONHASHSEED renders the same files for three models."""
+    chosen = [
+        "deepseek-ai/DeepSeek-V3",
+        "Qwen/Qwen3-Next-80B-A3B-Instruct",
+        "openai-community/gpt2",
+    ]
+    here = generate_gap_files([by_model(results, hf_id) for hf_id in chosen])
+    script = (
+        "import json, sys\n"
+        "from harness.build import build_model_config\n"
+        "from harness.gaps import generate_gap_files\n"
+        "ids = json.loads(sys.argv[1])\n"
+        "builds = [build_model_config(i, offline=True) for i in ids]\n"
+        "print(json.dumps(generate_gap_files(builds)))\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(chosen)],
+        capture_output=True, text=True, env=env, cwd=ROOT, check=True,
+    )  # fmt: skip
+    assert json.loads(done.stdout) == here
+
+
+def test_write_gap_reports_prunes_only_generated_files(
+    tmp_path: Path, results: list[BuildResult], generated: dict[str, str]
+) -> None:
+    """Writing replaces generated files, deletes stale generated ones, keeps hand-written notes."""
+    folder = tmp_path / "gaps"
+    folder.mkdir()
+    (folder / "old_kind.md").write_text(f"{GENERATED_MARKER}\n\n# gone\n")
+    (folder / "notes.md").write_text("# hand-written notes\n")
+    (folder / "lm_head.md").write_text(f"{GENERATED_MARKER}\nstale\n")
+
+    kept = write_gap_reports(results[:3], folder, prune=False)
+    assert (folder / "old_kind.md").exists()
+    written = write_gap_reports(results, folder)
+
+    assert [p.name for p in kept] == sorted(generate_gap_files(results[:3]))
+    assert written == sorted(folder / name for name in generated)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*generated, "notes.md"])
+    for name, text in generated.items():
+        assert (folder / name).read_text(encoding="utf-8") == text
+
+
+def test_summarize_layers() -> None:
+    """Layer indices read as all / a progression / all but a progression / runs."""
+    assert summarize_layers((), 61) == "model level"
+    assert summarize_layers(range(61), 61) == "all 61 (0-60)"
+    assert summarize_layers(range(3, 48, 4), 48) == "3-47 every 4 (12)"
+    jamba_mamba = [i for i in range(32) if i % 8 != 4]
+    assert summarize_layers(jamba_mamba, 32) == "all but 4-28 every 8 (28)"
+    assert summarize_layers([0, 1, 2, 5], 8) == "0-2, 5 (4)"
+
+
+def test_extract_skeletons_takes_only_python_fences() -> None:
+    """Only ```python blocks are returned, in order, without their fences."""
+    text = "# t\n```text\nx = 1\n```\n```python\na = 1\n```\nprose\n```python\nb = 2\n\n```\n"
+    assert extract_skeletons(text) == ["a = 1\n", "b = 2\n\n"]
+
+
+def test_kinds_without_reference_records_use_the_fallback(results: list[BuildResult]) -> None:
+    """unknown, moe_bias and nonstandard_attention render with a fallback instead of failing."""
+    reports = collect_gaps(fallback_results(results))
+    assert {k: r.severity for k, r in reports.items()} == {
+        "moe_bias": "MEDIUM",
+        "nonstandard_attention": "MEDIUM",
+        "unknown": "HIGH",
+    }
+    for report in reports.values():
+        assert "References: none recorded yet" in render_report(report)
+    (case,) = load_skeleton(render_skeleton(reports["nonstandard_attention"]))["CASES"].values()
+    assert case["kv_bytes_per_token"] == 2 * 4 * 64 * 2
+
+
+@pytest.fixture(autouse=True)
+def _no_obtained_files_left() -> Iterator[None]:
+    """file_regression writes .obtained files in its tmp datadir, never in gaps/."""
+    yield
+    assert not list(GAPS.glob("*.obtained*"))
