@@ -209,6 +209,20 @@ def _layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gaps(args: argparse.Namespace) -> int:
+    from .build import build_model_config
+    from .gaps import case_results, write_gap_reports
+
+    if args.models:
+        results = [build_model_config(m, offline=args.offline, token=_token()) for m in args.models]
+    else:
+        results = case_results(args.cases_dir)
+    written = write_gap_reports(results, args.out, prune=not args.models)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from .dtypes import DTYPE_BYTES
@@ -247,6 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_arguments(validate)
     validate.set_defaults(func=_validate)
+
+    gaps = commands.add_parser(
+        "gaps", help="regenerate gaps/*.md for every case (or only the given models)"
+    )
+    gaps.add_argument("models", nargs="*", help="HF ids or config paths (default: every case)")
+    gaps.add_argument("--cases-dir", default="cases", help="folder of case files (default: cases)")
+    gaps.add_argument("--out", default="gaps", help="output folder (default: gaps)")
+    gaps.add_argument(
+        "--offline", action="store_true", default=None, help="never touch the network"
+    )
+    gaps.set_defaults(func=_gaps)
 
     layers = commands.add_parser("layers", help="list the layer classes of the catalog or a folder")
     layers.add_argument(

@@ -24,6 +24,7 @@ GOLDEN_DIR = "golden"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CASES_DIR = "cases"
 _BUILDS: dict[str, Any] = {}
+_ROOT: list[Path] = [Path.cwd()]  # the pytest root of the running session
 
 
 class CaseCheckFailed(AssertionError):
@@ -49,6 +50,7 @@ def _build(case: ModelCase) -> Any:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Start every session with no remembered builds."""
     _BUILDS.clear()
+    _ROOT[0] = Path(session.config.rootpath)
 
 
 class CaseItem(pytest.Item):
@@ -133,11 +135,31 @@ def _check_catalog(case: ModelCase) -> None:
         raise CaseCheckFailed(f"{case.hf_id}: supported entries do not load: {'; '.join(problems)}")
 
 
+def _check_gap_reports(case: ModelCase) -> None:
+    result, _ = _build(case)
+    root = _ROOT[0]
+    problems = []
+    for entry in result.config["layer_types"]:
+        if entry["supported"]:
+            continue
+        report = root / entry["gap_report"]
+        if not report.is_file():
+            problems.append(f"{entry['name']}: {entry['gap_report']} does not exist")
+        elif f"`{case.hf_id}`" not in report.read_text(encoding="utf-8"):
+            problems.append(f"{entry['name']}: {entry['gap_report']} does not list {case.hf_id}")
+    if problems:
+        raise CaseCheckFailed(
+            f"{case.hf_id}: gap reports are not current: {'; '.join(problems)}; "
+            "regenerate them with `harness gaps` (or `nox -s snapshots`)"
+        )
+
+
 STANDARD_CHECKS: tuple[tuple[str, Callable[[ModelCase], None]], ...] = (
     ("resolves_offline", _check_resolves),
     ("accounting_closes", _check_accounting),
     ("schema_valid", _check_schema),
     ("catalog_loads", _check_catalog),
+    ("gap_reports_current", _check_gap_reports),
 )
 
 
