@@ -121,6 +121,28 @@ def _accepts_layer_idx(class_name: str) -> bool:
     return "layer_idx" in required or "layer_idx" in optional
 
 
+def _piece(
+    name: str,
+    component: Component,
+    class_name: str,
+    gap_kind: str | None,
+    specs: dict[str, Any],
+    count: int,
+    tensors: Sequence[TensorRecord],
+    variant: str,
+) -> Piece:
+    return Piece(
+        name,
+        class_name,
+        gap_kind is None,
+        {**specs, "parameter_count": count},
+        component.layer_index,
+        gap_kind,
+        tuple(tensors) or component.tensors,
+        variant,
+    )
+
+
 def _supported(
     name: str,
     component: Component,
@@ -130,16 +152,7 @@ def _supported(
     tensors: Sequence[TensorRecord] = (),
     variant: str = "",
 ) -> Piece:
-    return Piece(
-        name,
-        class_name,
-        True,
-        {**specs, "parameter_count": count},
-        component.layer_index,
-        None,
-        tuple(tensors) or component.tensors,
-        variant,
-    )
+    return _piece(name, component, class_name, None, specs, count, tensors, variant)
 
 
 def _gap(
@@ -151,16 +164,7 @@ def _gap(
     tensors: Sequence[TensorRecord] = (),
     variant: str = "",
 ) -> Piece:
-    return Piece(
-        name,
-        GAP_CLASSES[gap_kind],
-        False,
-        {**specs, "parameter_count": count},
-        component.layer_index,
-        gap_kind,
-        tuple(tensors) or component.tensors,
-        variant,
-    )
+    return _piece(name, component, GAP_CLASSES[gap_kind], gap_kind, specs, count, tensors, variant)
 
 
 def _first_fit(
