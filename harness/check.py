@@ -152,15 +152,12 @@ def validation_block(case: ModelCase, results: list[CheckResult]) -> dict[str, A
     }
 
 
-def build_case(case: ModelCase, *, offline: bool = True) -> tuple[BuildResult, list[CheckResult]]:
-    """Build a case's model offline, check its facts, put the validation report in the config."""
+def with_validation(case: ModelCase, result: BuildResult) -> tuple[BuildResult, list[CheckResult]]:
+    """Check a build against a case's facts and put the validation report in its config."""
     from dataclasses import replace
 
-    from .build import build_config, build_model_config, validate_schema
+    from .build import build_config, validate_schema
 
-    result = build_model_config(
-        case.hf_id, case.revision, offline=offline, trust_remote_code=case.trust_remote_code
-    )
     results = check_case(case, result)
     config = build_config(
         result.inspection,
@@ -171,3 +168,13 @@ def build_case(case: ModelCase, *, offline: bool = True) -> tuple[BuildResult, l
     )
     validate_schema(config, where=f"generated config of {case.hf_id}")
     return replace(result, config=config), results
+
+
+def build_case(case: ModelCase, *, offline: bool = True) -> tuple[BuildResult, list[CheckResult]]:
+    """Build a case's model offline, check its facts, put the validation report in the config."""
+    from .build import build_model_config
+
+    result = build_model_config(
+        case.hf_id, case.revision, offline=offline, trust_remote_code=case.trust_remote_code
+    )
+    return with_validation(case, result)

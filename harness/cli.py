@@ -111,9 +111,9 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
     """Build the model; when a case file declares it, check its facts and embed the report."""
-    from .build import build_from_inspection, build_model_config
+    from .build import build_model_config
     from .cases import find_case
-    from .check import check_case, validation_block
+    from .check import with_validation
 
     result = build_model_config(
         args.model,
@@ -126,13 +126,7 @@ def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
     case = find_case(result.inspection.hf_id) if result.inspection.hf_id else None
     if case is None:
         return result, None
-    checks = check_case(case, result)
-    with_report = build_from_inspection(
-        result.inspection,
-        layers_dir=getattr(args, "layers_dir", None),
-        validation=validation_block(case, checks),
-    )
-    return with_report, checks
+    return with_validation(case, result)
 
 
 def _cell(value: Any) -> str:
