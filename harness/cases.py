@@ -5,11 +5,12 @@ from __future__ import annotations
 import importlib.util
 import sys
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from .errors import CaseError
-from .resolve import is_hf_id, is_pinned_revision
+from .resolve import find_upward, is_hf_id, is_pinned_revision
 
 __all__ = [
     "CLAIM_FACTS",
@@ -18,9 +19,11 @@ __all__ = [
     "Claim",
     "Fact",
     "ModelCase",
+    "case_files",
     "find_case",
     "find_cases_dir",
     "load_case_file",
+    "load_cases",
 ]
 
 TODO = None  # a claim whose value is still to be filled in from a public source
@@ -156,11 +159,18 @@ def load_case_file(path: str | Path) -> ModelCase:
 
 def find_cases_dir(start: Path | None = None) -> Path | None:
     """The `cases` folder in the working directory or a parent, if any."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "cases").is_dir():
-            return folder / "cases"
-    return None
+    return find_upward("cases", start)
+
+
+def case_files(cases_dir: str | Path) -> list[Path]:
+    """The case files of a folder, `test_*.py`, sorted by name."""
+    return sorted(Path(cases_dir).glob("test_*.py"))
+
+
+def load_cases(cases_dir: str | Path) -> list[ModelCase]:
+    """Every CASE of a folder's case files, sorted by Hub id; a malformed file raises CaseError."""
+    cases = (load_case_file(path) for path in case_files(cases_dir))
+    return sorted(cases, key=attrgetter("hf_id"))
 
 
 def find_case(hf_id: str, cases_dir: Path | None = None) -> ModelCase | None:
@@ -168,8 +178,4 @@ def find_case(hf_id: str, cases_dir: Path | None = None) -> ModelCase | None:
     folder = cases_dir or find_cases_dir()
     if folder is None:
         return None
-    for path in sorted(folder.glob("test_*.py")):
-        case = load_case_file(path)
-        if case.hf_id == hf_id:
-            return case
-    return None
+    return next((case for case in load_cases(folder) if case.hf_id == hf_id), None)

@@ -1185,9 +1185,7 @@ def write_gap_reports(
 
 def case_results(cases_dir: str | Path = "cases") -> list[BuildResult]:
     """Build every `cases/test_*.py` model offline, sorted by Hub id (what `harness gaps` uses)."""
-    from .cases import load_case_file
+    from .cases import load_cases
     from .check import build_case
 
-    cases = [load_case_file(path) for path in sorted(Path(cases_dir).glob("test_*.py"))]
-    cases.sort(key=lambda case: case.hf_id)
-    return [build_case(case, offline=True)[0] for case in cases]
+    return [build_case(case, offline=True)[0] for case in load_cases(cases_dir)]

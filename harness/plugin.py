@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .cases import ModelCase, load_case_file
+from .cases import ModelCase, case_files, load_case_file
 from .errors import HarnessError
 
 __all__ = ["CaseItem", "GoldenExtension", "golden_extension_for"]
@@ -210,7 +210,7 @@ def pytest_pycollect_makeitem(
 
 def _declared_model_ids(root: Path) -> dict[str, Path]:
     ids: dict[str, Path] = {}
-    for path in sorted((root / CASES_DIR).glob("test_*.py")):
+    for path in case_files(root / CASES_DIR):
         try:
             ids[load_case_file(path).model_id] = path
         except HarnessError:

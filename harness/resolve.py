@@ -20,6 +20,7 @@ from .errors import (
 __all__ = [
     "ResolvedConfig",
     "find_snapshots_dir",
+    "find_upward",
     "get_model_config",
     "is_hf_id",
     "is_pinned_revision",
@@ -94,9 +95,14 @@ def find_snapshots_dir(start: Path | None = None) -> Path | None:
     env = os.environ.get(SNAPSHOTS_ENV)
     if env:
         return Path(env)
+    return find_upward("cases/configs", start)
+
+
+def find_upward(relative: str, start: Path | None = None) -> Path | None:
+    """The folder `relative` below the working directory (or `start`) or its nearest parent."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        candidate = folder / "cases" / "configs"
+        candidate = folder / relative
         if candidate.is_dir():
             return candidate
     return None
