@@ -312,11 +312,9 @@ def _map_attention(component: Component) -> list[Piece]:
                         variant,
                     )
                 )
+    qk_norms = set(a["qk_norms"])
     core_tensors = tuple(
-        t
-        for t in component.tensors
-        if t.leaf in {"weight", "bias"}
-        and not any(n in t.name for n in (".q_norm.", ".k_norm.", ".q_layernorm.", ".k_layernorm."))
+        t for t in component.tensors if t.leaf in {"weight", "bias"} and t.name not in qk_norms
     )
     if fit is not None:
         class_name, specs = fit
@@ -387,11 +385,7 @@ def _map_attention(component: Component) -> list[Piece]:
 
 def _map_qk_norm(component: Component, variant: str) -> list[Piece]:
     a = component.attrs
-    norms = tuple(
-        t
-        for t in component.tensors
-        if any(n in t.name for n in (".q_norm.", ".k_norm.", ".q_layernorm.", ".k_layernorm."))
-    )
+    norms = _tensors_named(component, a["qk_norms"])
     widths = {t.name.split(".")[-2][0]: t.shape[0] for t in norms}
     # A norm over the whole projected vector is a NormLayer; one applied per head is not.
     if widths.get("q") == a["d_q"] and widths.get("k") == a["d_kv"] and a["d_q"] and a["d_kv"]:

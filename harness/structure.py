@@ -157,6 +157,16 @@ def _linear_out_in(record: TensorRecord) -> tuple[int, int]:
     return rows, cols
 
 
+def _pick(weights: dict[str, TensorRecord], names: set[str]) -> TensorRecord | None:
+    """The weight stored under the first of `names` a model uses (`q_proj`, `query`, `wq` ...)."""
+    return next((weights[name] for name in sorted(names) if name in weights), None)
+
+
+def _out_features(record: TensorRecord | None) -> int:
+    """Output width of a projection weight, 0 when the model has none."""
+    return _linear_out_in(record)[0] if record is not None else 0
+
+
 def _resolve_layer_types(arch: dict[str, Any], num_layers: int) -> tuple[str, ...]:
     declared = arch.get("layer_types")
     if isinstance(declared, list) and len(declared) == num_layers:
@@ -394,8 +404,8 @@ def _attention(
         else:
             extras["other"].append(record)
     q_out = k_out = o_in = 0
-    fused = next((weights[s] for s in _QKV if s in weights), None)
-    o_weight = next((weights[s] for s in _O if s in weights), None)
+    fused = _pick(weights, _QKV)
+    o_weight = _pick(weights, _O)
     if o_weight is not None:
         _, o_in = _linear_out_in(o_weight)
     head_dim = arch.get("head_dim") or (o_in // heads if heads else 0)
@@ -407,16 +417,8 @@ def _attention(
         q_out = d_q
         attrs["fused_qkv"] = True
     else:
-        q_out = (
-            _linear_out_in(weights[next(s for s in _Q if s in weights)])[0]
-            if _Q & weights.keys()
-            else 0
-        )
-        k_out = (
-            _linear_out_in(weights[next(s for s in _K if s in weights)])[0]
-            if _K & weights.keys()
-            else 0
-        )
+        q_out = _out_features(_pick(weights, _Q))
+        k_out = _out_features(_pick(weights, _K))
     if not head_dim and heads:
         head_dim = q_out // heads
     gated = bool(heads and head_dim and q_out == 2 * heads * head_dim and o_in == heads * head_dim)
@@ -449,6 +451,8 @@ def _attention(
         "o": any(_sub(b, path) in _O for b in biases),
     }
     sliding = layer_type == "sliding_attention"
+    # A gated q projection (Qwen3-Next) emits the query and an output gate of the same width.
+    gate_width = q_out - d_q if gated else 0
     attrs.update(
         variant="gated"
         if gated
@@ -461,11 +465,11 @@ def _attention(
         sliding_window=arch.get("sliding_window") if sliding else None,
         chunked=layer_type == "chunked_attention",
         bias=bias_on,
-        gate_params=(q_out - d_q) * hidden if gated else 0,
-        weight_params=sum(w.numel for w in weights.values())
-        - ((q_out - d_q) * hidden if gated else 0),
-        bias_params=sum(b.numel for b in biases) - ((q_out - d_q) if gated and bias_on["q"] else 0),
+        gate_params=gate_width * hidden,
+        weight_params=sum(w.numel for w in weights.values()) - gate_width * hidden,
+        bias_params=sum(b.numel for b in biases) - (gate_width if bias_on["q"] else 0),
         sinks=[r.name for r in extras["sinks"]],
+        qk_norms=[r.name for r in extras["qk_norm"]],
         sink_params=sum(r.numel for r in extras["sinks"]),
         qk_norm_params=sum(r.numel for r in extras["qk_norm"]),
         qk_norm_width=extras["qk_norm"][0].shape[0] if extras["qk_norm"] else 0,
@@ -525,20 +529,18 @@ def _dense_mlp_attrs(path: str, records: Sequence[TensorRecord], hidden: int) ->
     weights = {_sub(r, path): r for r in records if r.leaf == "weight" and r.kind == "param"}
     biases = [r for r in records if r.leaf == "bias" and r.kind == "param"]
     gated = bool(_GATE & weights.keys() or _GATE_UP & weights.keys())
-    if _GATE_UP & weights.keys():
-        out, _ = _linear_out_in(weights[next(iter(_GATE_UP & weights.keys()))])
-        intermediate = out // 2
-    elif _UP & weights.keys():
-        intermediate = _linear_out_in(weights[next(iter(_UP & weights.keys()))])[0]
+    gate_up = _pick(weights, _GATE_UP)
+    if gate_up is not None:
+        intermediate = _out_features(gate_up) // 2
     else:
-        intermediate = 0
+        intermediate = _out_features(_pick(weights, _UP))
     known = _GATE | _UP | _DOWN | _GATE_UP
     return {
         "hidden_size": hidden,
         "intermediate_size": intermediate,
         "gated": gated,
         "num_projections": 3 if gated else 2,
-        "fused_gate_up": bool(_GATE_UP & weights.keys()),
+        "fused_gate_up": gate_up is not None,
         "weight_params": sum(w.numel for s, w in weights.items() if s in known),
         "bias_params": sum(b.numel for b in biases),
         "other_params": sum(w.numel for s, w in weights.items() if s not in known),
