@@ -222,9 +222,9 @@ def analyze_layer_structure(inspection: Inspection) -> Structure:
             _classify_block(path, index, block, records, arch, hidden, layer_types, findings)
         )
     components.sort(key=_component_order)
-    tied = _tied(inspection, components)
+    tied = _tied(components)
     if not any(c.kind == "lm_head" for c in components) and tied:
-        components.append(_tied_head(inspection, components))
+        components.append(_tied_head(components))
     vocab = _vocab_size(components, arch, findings)
     _cross_check_layers(arch, num_layers, findings)
     return Structure(
@@ -281,7 +281,7 @@ def _top_attrs(kind: str, records: Sequence[TensorRecord]) -> dict[str, Any]:
     return {}
 
 
-def _tied(inspection: Inspection, components: Sequence[Component]) -> bool:
+def _tied(components: Sequence[Component]) -> bool:
     for component in components:
         if component.kind == "embedding":
             return any(
@@ -292,7 +292,7 @@ def _tied(inspection: Inspection, components: Sequence[Component]) -> bool:
     return False
 
 
-def _tied_head(inspection: Inspection, components: Sequence[Component]) -> Component:
+def _tied_head(components: Sequence[Component]) -> Component:
     embedding = next(c for c in components if c.kind == "embedding")
     alias = next(a for r in embedding.tensors for a in r.aliases)
     attrs = dict(embedding.attrs, tied=True, tied_to=embedding.tensors[0].name)
