@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -19,6 +20,7 @@ __all__ = [
     "Claim",
     "Fact",
     "ModelCase",
+    "case_file_name",
     "case_files",
     "find_case",
     "find_cases_dir",
@@ -66,8 +68,13 @@ class Claim:
     reason: str = ""
 
     def __post_init__(self) -> None:
-        if self.value is not None and (not isinstance(self.value, int) or self.value <= 0):
-            raise CaseError(f"Claim value must be a positive int or TODO, got {self.value!r}")
+        if self.value is not None and (
+            not isinstance(self.value, int) or isinstance(self.value, bool) or self.value <= 0
+        ):
+            raise CaseError(
+                f"Claim value must be a positive int or TODO, got {self.value!r}; write the "
+                "published count as an int (7_000_000_000), or TODO (unquoted) until it is known"
+            )
         if not 0 <= self.tolerance < 1:
             raise CaseError(f"Claim tolerance must be in [0, 1), got {self.tolerance!r}")
         loosened = self.tolerance > _STANDARD_TOLERANCE or self.expected_difference
@@ -102,7 +109,8 @@ class ModelCase:
     def __post_init__(self) -> None:
         if not isinstance(self.hf_id, str) or not is_hf_id(self.hf_id):
             raise CaseError(
-                f"ModelCase hf_id {self.hf_id!r} is not a Hub id of the form 'org/name'"
+                f"ModelCase hf_id {self.hf_id!r} is not a Hub id of the form 'org/name'; "
+                "use the model's id on the Hub, e.g. meta-llama/Llama-3.2-1B"
             )
         if self.trust_remote_code and not is_pinned_revision(self.revision):
             raise CaseError(
@@ -148,7 +156,10 @@ def load_case_file(path: str | Path) -> ModelCase:
     except CaseError as exc:
         raise CaseError(f"{file}: {exc}") from None
     except Exception as exc:
-        raise CaseError(f"{file} fails to import: {type(exc).__name__}: {exc}") from None
+        raise CaseError(
+            f"{file} fails to import: {type(exc).__name__}: {exc}; fix the file "
+            "(cases/test_meta_llama_llama_3_2_1b.py shows the form of a case)"
+        ) from None
     finally:
         sys.modules.pop(name, None)
     case = getattr(module, "CASE", None)
@@ -160,6 +171,11 @@ def load_case_file(path: str | Path) -> ModelCase:
 def find_cases_dir(start: Path | None = None) -> Path | None:
     """The `cases` folder in the working directory or a parent, if any."""
     return find_upward("cases", start)
+
+
+def case_file_name(hf_id: str) -> str:
+    """`test_<org>_<name>.py` in lower case, other characters as `_` (meta-llama/X-1B: ..._x_1b)."""
+    return f"test_{re.sub(r'[^a-z0-9]+', '_', hf_id.lower()).strip('_')}.py"
 
 
 def case_files(cases_dir: str | Path) -> list[Path]:

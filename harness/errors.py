@@ -6,7 +6,11 @@ Leaves also inherit the builtin a caller would already catch (`FileNotFoundError
 
 from __future__ import annotations
 
+import os
+import re
+
 __all__ = [
+    "REDACTED",
     "CaseError",
     "CatalogError",
     "ConfigNotFoundError",
@@ -15,14 +19,35 @@ __all__ = [
     "InvalidConfigError",
     "ModelBuildError",
     "OfflineSnapshotMissingError",
+    "OutputWriteError",
     "RemoteCodeRefusedError",
     "SchemaValidationError",
     "UnknownModelTypeError",
+    "redact",
 ]
+
+_TOKEN = re.compile(r"\bhf_[A-Za-z0-9]{10,}")
+_TOKEN_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+REDACTED = "<redacted token>"
+
+
+def redact(text: str) -> str:
+    """`text` with Hugging Face tokens (hf_..., or the value of HF_TOKEN) replaced."""
+    for name in _TOKEN_ENV:
+        secret = os.environ.get(name, "").strip()
+        if len(secret) >= 8:
+            text = text.replace(secret, REDACTED)
+    return _TOKEN.sub(REDACTED, text)
 
 
 class HarnessError(Exception):
-    """Base of every error the harness raises on purpose; the message is one readable paragraph."""
+    """Base of every error the harness raises on purpose; the message is one readable paragraph.
+
+    Messages never carry a token: whatever text reaches the constructor is passed through `redact`.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class ConfigNotFoundError(HarnessError, FileNotFoundError):
@@ -43,6 +68,10 @@ class InvalidConfigError(HarnessError, ValueError):
 
 class UnknownModelTypeError(InvalidConfigError):
     """The config's `model_type` is not registered in the installed transformers."""
+
+
+class OutputWriteError(HarnessError, OSError):
+    """An output file or folder cannot be written (a file in the way, no permission, disk full)."""
 
 
 class RemoteCodeRefusedError(HarnessError, PermissionError):

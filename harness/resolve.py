@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,11 +23,14 @@ __all__ = [
     "find_snapshots_dir",
     "find_upward",
     "get_model_config",
+    "get_remote_config",
     "is_hf_id",
     "is_pinned_revision",
+    "is_valid_revision",
     "load_config_file",
     "model_slug",
     "offline_requested",
+    "parse_config_text",
     "sha256_of",
     "snapshot_dir_for",
 ]
@@ -36,6 +40,11 @@ SNAPSHOT_META_FILE = "snapshot.json"
 SNAPSHOTS_ENV = "HARNESS_SNAPSHOTS_DIR"
 _HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 _PINNED = re.compile(r"^[0-9a-f]{40}$")
+_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$")
+MAX_CONFIG_BYTES = 16 * 2**20
+_MAX_INT_DIGITS = 100
+_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+_JSON_TYPES[type(None)] = "null"
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,11 @@ def is_hf_id(text: str) -> bool:
 def is_pinned_revision(revision: str | None) -> bool:
     """True when `revision` is a full 40-hex commit sha."""
     return bool(revision) and bool(_PINNED.match(revision or ""))
+
+
+def is_valid_revision(revision: str) -> bool:
+    """True when `revision` can name a branch, tag or commit (no traversal, no odd characters)."""
+    return bool(_REVISION.match(revision)) and ".." not in revision and "//" not in revision
 
 
 def model_slug(hf_id: str) -> str:
@@ -114,30 +128,94 @@ def snapshot_dir_for(hf_id: str, snapshots_dir: Path) -> Path:
     return snapshots_dir / org / name
 
 
+class _NotStrictJSON(ValueError):
+    """Raised by the parser hooks: a value Python's json accepts but JSON does not (NaN, 1e999)."""
+
+
+def _refuse_constant(text: str) -> Any:
+    raise _NotStrictJSON(f"{text} is not a JSON number; write a plain number or null")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotStrictJSON(f"{text} overflows to {value}; write a plain number or null")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise _NotStrictJSON(
+            f"an integer of {len(text.lstrip('-')):,} digits is no config value; fix the number"
+        )
+    return int(text)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _NotStrictJSON(f"key {key!r} appears twice in one object; keep one of them")
+        result[key] = value
+    return result
+
+
+def parse_config_text(data: bytes, where: str) -> Any:
+    """Parse strict JSON: no NaN/Infinity, no duplicate keys; InvalidConfigError naming `where`."""
+    try:
+        return json.loads(
+            data.decode("utf-8"),
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+            object_pairs_hook=_unique_keys,
+        )
+    except UnicodeDecodeError as exc:
+        raise InvalidConfigError(
+            f"{where} is not UTF-8 text (byte {exc.start}); a config.json must be JSON text"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise InvalidConfigError(
+            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
+            "fix the file or download config.json again"
+        ) from None
+    except _NotStrictJSON as exc:
+        raise InvalidConfigError(f"{where} is not strict JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidConfigError(
+            f"{where} nests JSON too deeply to be a config.json; download config.json again"
+        ) from None
+    except ValueError as exc:
+        raise InvalidConfigError(
+            f"{where} is not valid JSON: {_first_line(exc)}; download config.json again"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
+
+
 def load_config_file(path: Path) -> tuple[dict[str, Any], bytes]:
     """Read and parse a config.json, raising InvalidConfigError with file, line and column."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(MAX_CONFIG_BYTES + 1)
     except IsADirectoryError:
         raise InvalidConfigError(f"{path} is a folder, not a config.json file") from None
     except OSError as exc:
         raise ConfigNotFoundError(
             f"cannot read {path}: {exc.strerror or exc}; check the path and its permissions"
         ) from None
-    try:
-        parsed = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
+    if len(data) > MAX_CONFIG_BYTES:
         raise InvalidConfigError(
-            f"{path} is not UTF-8 text (byte {exc.start}); a config.json must be JSON text"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise InvalidConfigError(
-            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
-            "fix the file or download config.json again"
-        ) from None
+            f"{path} is larger than {MAX_CONFIG_BYTES // 2**20} MiB; a config.json is a few KB "
+            "of settings, so this is not one: pass the model's config.json"
+        )
+    parsed = parse_config_text(data, str(path))
     if not isinstance(parsed, dict):
         raise InvalidConfigError(
-            f"{path} holds a JSON {type(parsed).__name__}, not an object; "
+            f"{path} holds a JSON {_JSON_TYPES.get(type(parsed), 'value')}, not an object; "
             "a config.json is one JSON object of model settings"
         )
     return parsed, data
@@ -153,12 +231,17 @@ def get_model_config(
 ) -> ResolvedConfig:
     """Resolve `model` (HF id, config.json path, or dir with one) to its config, offline-first."""
     text = os.fspath(model)
+    if not text.strip():
+        raise ConfigNotFoundError(
+            "the model is empty; pass an HF id such as meta-llama/Llama-3.2-1B, "
+            "a config.json path, or a folder holding one"
+        )
     local = Path(text)
-    if local.is_dir() or local.is_file() or text.endswith(".json"):
+    if _is_local(local) or text.endswith(".json"):
         return _from_local_path(text, local)
     if not is_hf_id(text):
         raise ConfigNotFoundError(
-            f"{text!r} is neither an existing path nor a Hub id of the form 'org/name'; "
+            f"{_shown(text)} is neither an existing path nor a Hub id of the form 'org/name'; "
             "pass a config.json path, a folder holding one, "
             "or an id such as meta-llama/Llama-3.2-1B"
         )
@@ -167,24 +250,60 @@ def get_model_config(
         vendored = _from_snapshot(text, revision, snapshots)
         if vendored is not None:
             return vendored
-    cached = _from_hf_cache(text, revision)
+    where = snapshots if snapshots is not None else "cases/configs (not found)"
+    return get_remote_config(text, revision, offline=offline, token=token, snapshots_dir=where)
+
+
+def get_remote_config(
+    hf_id: str,
+    revision: str | None = None,
+    *,
+    offline: bool | None = None,
+    token: str | None = None,
+    snapshots_dir: str | Path = "cases/configs",
+) -> ResolvedConfig:
+    """`hf_id`'s config from the HF cache, else from the Hub unless offline; never a snapshot."""
+    if not is_hf_id(hf_id):
+        raise ConfigNotFoundError(
+            f"{_shown(hf_id)} is not a Hub id of the form 'org/name'; "
+            "pass an id such as meta-llama/Llama-3.2-1B"
+        )
+    if revision is not None and not is_valid_revision(revision):
+        raise ConfigNotFoundError(
+            f"revision {_shown(revision)} of {hf_id} is not a branch, tag or commit name "
+            "(letters, digits, '.', '_', '-', '/'; no '..'); pass e.g. main or a 40-hex commit"
+        )
+    cached = _from_hf_cache(hf_id, revision)
     if cached is not None:
         return cached
     if offline_requested(offline):
-        where = snapshots if snapshots is not None else "cases/configs (not found)"
         raise OfflineSnapshotMissingError(
-            f"offline mode: no vendored snapshot of {text} in {where} and none in the HF cache; "
-            f"vendor one with `harness add {text} --config path/to/config.json`, "
+            f"offline mode: no vendored snapshot of {hf_id} in {snapshots_dir} and none in the "
+            f"HF cache; vendor one with `harness add {hf_id} --config path/to/config.json`, "
             "or run online once without --offline / HF_HUB_OFFLINE"
         )
-    return _from_hub(text, revision, token)
+    return _from_hub(hf_id, revision, token)
+
+
+def _shown(text: str, limit: int = 100) -> str:
+    """`text` quoted for a message, cut to `limit` characters."""
+    return repr(text if len(text) <= limit else f"{text[:limit]}…")
+
+
+def _is_local(path: Path) -> bool:
+    """True for an existing file or folder; False where the OS refuses the name (too long, NUL)."""
+    try:
+        return path.is_dir() or path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _from_local_path(text: str, local: Path) -> ResolvedConfig:
-    path = local / CONFIG_FILE if local.is_dir() else local
-    if not path.exists():
+    path = local / CONFIG_FILE if _is_local(local) and local.is_dir() else local
+    if not _is_local(path):
         raise ConfigNotFoundError(
-            f"no config file at {path}; pass a config.json or a folder that holds one"
+            f"no config file at {_shown(str(path), 4096)}; "
+            "pass a config.json or a folder that holds one"
         )
     config, data = load_config_file(path)
     return ResolvedConfig(
@@ -206,7 +325,7 @@ def _from_snapshot(hf_id: str, revision: str | None, snapshots: Path) -> Resolve
     meta: dict[str, Any] = {}
     if meta_path.is_file():
         loaded, _ = load_config_file(meta_path)
-        meta = loaded
+        meta = _checked_snapshot_meta(loaded, meta_path)
     pinned = meta.get("revision")
     if revision is not None and pinned is not None and revision != pinned:
         return None
@@ -230,6 +349,22 @@ def _from_snapshot(hf_id: str, revision: str | None, snapshots: Path) -> Resolve
         provenance=meta.get("provenance"),
         snapshot=meta,
     )
+
+
+def _checked_snapshot_meta(meta: dict[str, Any], meta_path: Path) -> dict[str, Any]:
+    """The snapshot.json fields the harness trusts, or InvalidConfigError naming the field."""
+    digest = meta.get("sha256")
+    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise InvalidConfigError(
+            f"{meta_path}: `sha256` is {json.dumps(digest)}, not the 64-hex sha256 of config.json; "
+            "set it to the output of `sha256sum config.json` or re-vendor with `harness add`"
+        )
+    for key in ("revision", "provenance", "hf_id"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            raise InvalidConfigError(
+                f"{meta_path}: `{key}` is {json.dumps(meta[key])}, not a string; fix the field"
+            )
+    return meta
 
 
 def _from_hf_cache(hf_id: str, revision: str | None) -> ResolvedConfig | None:
@@ -272,7 +407,7 @@ def _from_hub(hf_id: str, revision: str | None, token: str | None) -> ResolvedCo
             f"{hf_id} was not found on the Hub (or it is private); check the id, "
             "or authenticate with `hf auth login` / HF_TOKEN if it is private"
         ) from None
-    except (hub_errors.LocalEntryNotFoundError, OSError) as exc:
+    except hub_errors.LocalEntryNotFoundError as exc:
         raise ConfigNotFoundError(
             f"could not reach the Hub for {hf_id} ({type(exc).__name__}); "
             "work offline with a vendored snapshot (`harness add`) or check the network"
@@ -281,6 +416,18 @@ def _from_hub(hf_id: str, revision: str | None, token: str | None) -> ResolvedCo
         raise ConfigNotFoundError(
             f"{hf_id} has no config.json at revision {revision or 'main'}; "
             "it may not be a transformers model"
+        ) from None
+    except hub_errors.HfHubHTTPError as exc:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        raise ConfigNotFoundError(
+            f"the Hub answered HTTP {status or 'error'} for {hf_id}'s config.json; "
+            "if the repository is private check your token (`hf auth login` / HF_TOKEN), "
+            "else retry later or vendor its config.json with `harness add`"
+        ) from None
+    except Exception as exc:  # network and validation errors; their text may carry the token
+        raise ConfigNotFoundError(
+            f"could not download {hf_id}'s config.json from the Hub ({type(exc).__name__}); "
+            "work offline with a vendored snapshot (`harness add`) or check the network and id"
         ) from None
     path = Path(downloaded)
     config, data = load_config_file(path)

@@ -12,13 +12,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import HarnessError
+from .errors import HarnessError, OutputWriteError
 from .inspection import Inspection, TensorRecord
 
 if TYPE_CHECKING:
     from .build import BuildResult
 
 __all__ = [
+    "atomic_write_bytes",
     "atomic_write_text",
     "dump_json",
     "save_tensor_inspection",
@@ -29,15 +30,32 @@ __all__ = [
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` to `path` via a temp file and a rename, so readers never see half a file."""
+    """Write `text` as UTF-8 to `path` atomically (see `atomic_write_bytes`)."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write `data` to `path` via a temp file and a rename, so readers never see half a file."""
     target = Path(path)
+    try:
+        return _replace_atomically(target, data)
+    except OSError as exc:
+        where = Path(exc.filename) if isinstance(exc.filename, str) else target
+        blocker = "" if where.parent == target.parent else f" ({where})"
+        raise OutputWriteError(
+            f"cannot write {target}: {exc.strerror or type(exc).__name__}{blocker}; "
+            "choose another output path, or remove what is in the way"
+        ) from None
+
+
+def _replace_atomically(target: Path, data: bytes) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         # mkstemp creates the file as 0600; give it the usual mode of a file meant to be shared.
         os.chmod(temporary, 0o644)
         os.replace(temporary, target)
@@ -114,4 +132,7 @@ def save_tensor_inspection(
         return atomic_write_text(path, tensors_csv(records))
     if chosen == "json":
         return atomic_write_text(path, tensors_json(records))
-    raise HarnessError(f"cannot write tensors to {path}: format {chosen!r} is not csv or json")
+    raise HarnessError(
+        f"cannot write tensors to {path}: format {chosen!r} is not csv or json; "
+        "name the file .csv or .json"
+    )

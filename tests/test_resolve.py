@@ -52,7 +52,7 @@ def test_invalid_json_names_file_line_and_column(write_config) -> None:
 
 
 def test_json_that_is_not_an_object(write_config) -> None:
-    with pytest.raises(errors.InvalidConfigError, match="JSON list, not an object"):
+    with pytest.raises(errors.InvalidConfigError, match="JSON array, not an object"):
         get_model_config(str(write_config("[1, 2]")))
 
 
@@ -159,7 +159,8 @@ def test_snapshot_pinned_to_another_revision_is_skipped(tmp_path: Path, monkeypa
     folder = tmp_path / "org" / "model"
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps(TINY_LLAMA))
-    (folder / "snapshot.json").write_text(json.dumps({"revision": "a" * 40}))
+    digest = resolve.sha256_of((folder / "config.json").read_bytes())
+    (folder / "snapshot.json").write_text(json.dumps({"revision": "a" * 40, "sha256": digest}))
     assert get_model_config("org/model", "a" * 40, snapshots_dir=tmp_path).source == "snapshot"
     with pytest.raises(errors.OfflineSnapshotMissingError):
         get_model_config("org/model", "b" * 40, snapshots_dir=tmp_path)
