@@ -11,6 +11,7 @@ from typing import Any
 
 from .errors import SchemaValidationError
 from .inspection import Inspection, format_count, inspect_model_structure
+from .limits import check_total_params
 from .mapping import LayerEntry, active_parameters, entries_parameter_total, map_components
 from .resolve import model_slug
 from .structure import Structure, analyze_layer_structure
@@ -70,10 +71,16 @@ def build_model_config(
     trust_remote_code: bool = False,
     layers_dir: str | Path | None = None,
     validation: dict[str, Any] | None = None,
+    use_cache: bool = True,
 ) -> BuildResult:
-    """The whole pipeline for one model: resolve, inspect, structure, map, build, schema-check."""
+    """The whole pipeline for one model: resolve, inspect (cached), structure, map, build, check."""
     inspection = inspect_model_structure(
-        model, revision, offline=offline, token=token, trust_remote_code=trust_remote_code
+        model,
+        revision,
+        offline=offline,
+        token=token,
+        trust_remote_code=trust_remote_code,
+        use_cache=use_cache,
     )
     return build_from_inspection(inspection, layers_dir=layers_dir, validation=validation)
 
@@ -83,13 +90,16 @@ def build_from_inspection(
     *,
     layers_dir: str | Path | None = None,
     validation: dict[str, Any] | None = None,
+    check_schema: bool = True,
 ) -> BuildResult:
-    """Structure, map and build from an inspection already made."""
+    """Structure, map and build from an inspection already made (`check_schema`: validate it)."""
+    check_total_params(inspection.total_params, where=inspection.resolved.display_path)
     structure = analyze_layer_structure(inspection)
     entries = tuple(map_components(structure))
     model_id = model_id_for(inspection)
     config = build_config(inspection, structure, entries, model_id=model_id, validation=validation)
-    validate_schema(config, where=f"generated config of {inspection.model}")
+    if check_schema:
+        validate_schema(config, where=f"generated config of {inspection.model}")
     warnings = tuple(check_layers_dir(entries, layers_dir)) if layers_dir is not None else ()
     return BuildResult(model_id, config, inspection, structure, entries, warnings)
 
@@ -150,12 +160,16 @@ def load_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def validate_schema(config: Any, *, where: str) -> None:
-    """Raise SchemaValidationError listing every schema violation of `config`."""
+@lru_cache(maxsize=1)
+def _schema_validator() -> Any:
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(load_schema())
-    problems = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    return jsonschema.Draft202012Validator(load_schema())
+
+
+def validate_schema(config: Any, *, where: str) -> None:
+    """Raise SchemaValidationError listing every schema violation of `config`."""
+    problems = sorted(_schema_validator().iter_errors(config), key=lambda e: list(e.absolute_path))
     if problems:
         lines = "; ".join(
             f"{'/'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}"

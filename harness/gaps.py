@@ -1183,9 +1183,11 @@ def write_gap_reports(
     return sorted(written)
 
 
-def case_results(cases_dir: str | Path = "cases") -> list[BuildResult]:
+def case_results(cases_dir: str | Path = "cases", *, use_cache: bool = True) -> list[BuildResult]:
     """Build every `cases/test_*.py` model offline, sorted by Hub id (what `harness gaps` uses)."""
     from .cases import load_cases
     from .check import build_case
 
-    return [build_case(case, offline=True)[0] for case in load_cases(cases_dir)]
+    return [
+        build_case(case, offline=True, use_cache=use_cache)[0] for case in load_cases(cases_dir)
+    ]

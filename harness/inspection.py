@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import re
 import warnings
@@ -18,21 +19,25 @@ from .errors import (
     RemoteCodeRefusedError,
     UnknownModelTypeError,
 )
-from .resolve import ResolvedConfig, get_model_config, is_pinned_revision
+from .limits import check_config_values
+from .resolve import ResolvedConfig, get_model_config, is_pinned_revision, sha256_of
 
 __all__ = [
     "Inspection",
     "MemoryEstimate",
     "ParameterCount",
     "TensorRecord",
+    "build_meta_model",
     "count_decoder_layers",
     "count_parameters",
     "estimate_memory",
     "estimate_memory_all",
     "format_count",
+    "inspect_config",
     "inspect_model_structure",
     "inspect_resolved",
     "layer_index_of",
+    "quiet_transformers",
     "validate_config",
 ]
 
@@ -159,10 +164,29 @@ def inspect_model_structure(
     offline: bool | None = None,
     token: str | None = None,
     trust_remote_code: bool = False,
+    use_cache: bool = False,
 ) -> Inspection:
-    """Resolve `model`'s config and build it on the meta device; return every tensor."""
+    """Resolve `model`'s config, build it on the meta device (or read the cache): every tensor."""
     resolved = get_model_config(model, revision, offline=offline, token=token)
+    if use_cache:
+        from .cache import inspect_cached
+
+        return inspect_cached(resolved, trust_remote_code=trust_remote_code, revision=revision)
     return inspect_resolved(resolved, trust_remote_code=trust_remote_code, revision=revision)
+
+
+def inspect_config(
+    config: dict[str, Any], *, model: str | None = None, text_stack: bool = False
+) -> Inspection:
+    """Build a model from a config dict held in memory (what a config.json holds) on meta."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    resolved = ResolvedConfig(
+        model=model or str(config.get("model_type") or "<memory>"),
+        config=dict(config),
+        source="memory",
+        sha256=sha256_of(text.encode("utf-8")),
+    )
+    return inspect_resolved(resolved, text_stack=text_stack)
 
 
 def inspect_resolved(
@@ -170,24 +194,21 @@ def inspect_resolved(
     *,
     trust_remote_code: bool = False,
     revision: str | None = None,
+    text_stack: bool = False,
 ) -> Inspection:
-    """Build the model of an already resolved config on the meta device and inventory it."""
+    """Build the model of an already resolved config on the meta device and inventory it.
+
+    With `text_stack`, keep only the language model and its output head (a vision-language
+    model's towers and projector are left out, and a note says how many parameters they hold).
+    """
     import torch
     import transformers
 
-    hf_config, notes = _build_config(resolved, trust_remote_code, revision or resolved.revision)
-    build, class_name, class_note = _model_builder(resolved, hf_config)
-    notes += class_note
-    with _quiet(), torch.device("meta"):
-        try:
-            module = build(hf_config)
-        except Exception as exc:  # transformers raises many types for bad configs
-            raise ModelBuildError(
-                f"transformers {transformers.__version__} could not build {class_name} for "
-                f"{resolved.model} on the meta device: {type(exc).__name__}: "
-                f"{_first_line(exc)}; check the config values"
-            ) from None
+    module, hf_config, notes = _build_meta(resolved, trust_remote_code, revision)
     tensors = tuple(_inventory(module))
+    if text_stack:
+        tensors, stack_notes = _text_stack(module, tensors)
+        notes += stack_notes
     return Inspection(
         model=resolved.model,
         model_class=type(module).__name__,
@@ -198,6 +219,37 @@ def inspect_resolved(
         versions={"transformers": transformers.__version__, "torch": torch.__version__},
         notes=tuple(notes),
     )
+
+
+def build_meta_model(
+    resolved: ResolvedConfig,
+    *,
+    trust_remote_code: bool = False,
+    revision: str | None = None,
+) -> Any:
+    """The model of a resolved config built on the meta device (no weights), as inspected."""
+    return _build_meta(resolved, trust_remote_code, revision)[0]
+
+
+def _build_meta(
+    resolved: ResolvedConfig, trust_remote_code: bool, revision: str | None
+) -> tuple[Any, Any, list[str]]:
+    import torch
+    import transformers
+
+    hf_config, notes = _build_config(resolved, trust_remote_code, revision or resolved.revision)
+    build, class_name, class_note = _model_builder(resolved, hf_config)
+    notes += class_note
+    with quiet_transformers(), torch.device("meta"):
+        try:
+            module = build(hf_config)
+        except Exception as exc:  # transformers raises many types for bad configs
+            raise ModelBuildError(
+                f"transformers {transformers.__version__} could not build {class_name} for "
+                f"{resolved.model} on the meta device: {type(exc).__name__}: "
+                f"{_first_line(exc)}; check the config values"
+            ) from None
+    return module, hf_config, notes
 
 
 def _build_config(
@@ -226,14 +278,17 @@ def _build_config(
             '"architectures": ["LlamaForCausalLM"]'
         )
     auto_map = raw.pop("auto_map", None)
+    if raw.pop("trust_remote_code", None) is not None:
+        notes.append("trust_remote_code in the config ignored: only the caller can opt in")
     if model_type not in CONFIG_MAPPING:
         if auto_map is not None:
             if not trust_remote_code or not is_pinned_revision(revision):
                 raise RemoteCodeRefusedError(
                     f"{resolved.model} needs code from the Hub (`auto_map`, model_type "
                     f"{model_type!r} is not in transformers {transformers.__version__}); it is "
-                    "never run implicitly: set trust_remote_code=True in the case together "
-                    "with a pinned 40-hex revision after reviewing that code"
+                    "never run implicitly: set trust_remote_code=True in the case (or pass "
+                    "--trust-remote-code) together with a pinned 40-hex revision (--revision) "
+                    "after reviewing that code"
                 )
             return _remote_config(resolved, revision), ["built with reviewed remote code"]
         raise UnknownModelTypeError(
@@ -246,8 +301,9 @@ def _build_config(
     for key in _STORAGE_KEYS:
         if raw.pop(key, None) is not None:
             notes.append(f"{key} ignored: storage format, not architecture")
+    check_config_values(raw, where=where, model_type=model_type)
     try:
-        with _quiet():
+        with quiet_transformers():
             hf_config = transformers.AutoConfig.for_model(model_type, **raw)
     except Exception as exc:
         raise InvalidConfigError(
@@ -331,6 +387,55 @@ def _inventory(module: Any) -> Iterator[TensorRecord]:
             )
 
 
+# Modules of another modality that some models keep inside their decoder (IDEFICS, GIT, PI0,
+# Phi-4-multimodal); the text stack leaves them out wherever they sit.
+_OTHER_MODALITY_MODULES = frozenset(
+    {
+        "vision_model",
+        "vision_tower",
+        "vqmodel",
+        "visual",
+        "vision_encoder",
+        "image_encoder",
+        "visual_projection",
+        "perceiver_resampler",
+        "multi_modal_projector",
+        "audio_tower",
+        "embed_tokens_extend",
+    }
+)
+
+
+def _text_stack(
+    module: Any, tensors: tuple[TensorRecord, ...]
+) -> tuple[tuple[TensorRecord, ...], list[str]]:
+    """The tensors under `get_decoder()` and `get_output_embeddings()` (everything when the decoder
+    is the root), without modules of another modality."""
+    paths = {id(sub): name for name, sub in module.named_modules()}
+    try:
+        decoder = module.get_decoder()
+    except Exception:  # some wrappers raise instead of naming their decoder
+        decoder = module
+    head = module.get_output_embeddings() if hasattr(module, "get_output_embeddings") else None
+    prefixes = [paths[id(sub)] for sub in (decoder, head) if sub is not None and id(sub) in paths]
+    if "" in prefixes:
+        prefixes = []
+
+    def inside(name: str) -> bool:
+        if _OTHER_MODALITY_MODULES.intersection(name.split(".")[:-1]):
+            return False
+        return not prefixes or any(name.startswith(f"{prefix}.") for prefix in prefixes)
+
+    kept = tuple(t for t in tensors if inside(t.name) or any(inside(a) for a in t.aliases))
+    if len(kept) == len(tensors):
+        return tensors, []
+    left_out = sum(t.numel for t in tensors if t.kind == "param") - sum(
+        t.numel for t in kept if t.kind == "param"
+    )
+    where = ", ".join(prefixes) or "the whole model"
+    return kept, [f"text stack only: {where}; {left_out:,} parameters outside it left out"]
+
+
 def _config_dict(hf_config: Any) -> dict[str, Any]:
     data = hf_config.to_dict()
     for attribute in ("layer_types", "head_dim", "sliding_window"):
@@ -340,7 +445,7 @@ def _config_dict(hf_config: Any) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
+def quiet_transformers() -> Iterator[None]:
     """Silence transformers' warnings and prints while building; they are not our output."""
     from transformers.utils import logging as hf_logging
 
@@ -356,7 +461,9 @@ def _quiet() -> Iterator[None]:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if len(text) > 1 and text[0].endswith(":"):
+        return f"{text[0]} {text[1]}"[:300]
     return text[0][:300] if text else type(exc).__name__
 
 

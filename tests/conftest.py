@@ -29,8 +29,9 @@ def snapshot_meta(hf_id: str) -> dict:
 def _isolated_hub(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
-    """Point HF cache at an empty dir and go offline: no test reads a dev's cache or the network."""
+    """Empty HF and harness caches, offline: no test reads a dev's caches or the network."""
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path_factory.mktemp("harness_cache")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.chdir(ROOT)
