@@ -16,10 +16,15 @@ Conventions shared by every class:
   them: a GEMM (M x K)(K x N) is 2·M·K·N. Elementwise work (norms, activations, softmax, router
   top-k, bias adds) and embedding lookups are 0.
   - prefill: B sequences of S new tokens, T = B·S. Each query attends S_kv keys: S_kv = S (or
-    `context_len` when given, for a chunk after a cached prefix), capped at `sliding_window`.
+    `context_len` when given, for a chunk after a cached prefix), capped at `sliding_window` W.
     Scores are the full square, as dense kernels and PyTorch count them: no causal halving.
   - decode: one new token per sequence (seq_len must be 1), T = B, and `context_len` (required by
     attention) is the number of keys that token attends, itself included; capped at the window.
+  - window: the cap is the band a window-honouring kernel computes (Mantile's model), the one
+    departure from FlopCounterMode. PyTorch's dense prefill (eager or SDPA) scores every key of
+    the chunk, masked or not: S + min(P, W - 1) for S new tokens after P cached ones (the cache
+    keeps W - 1). The two agree in decode (S = 1) and whenever S_kv <= W; harness.flops checks
+    exactly those: prefill at S = W, then one decode token at context W + 1.
   - attention: projections 2·T·H·(d_q + 2·d_kv) + 2·T·d_q·H, then QKᵀ and PV each
     2·B·q·S_kv·h·d_h with q new tokens per sequence; d_q = h·d_h, d_kv = h_kv·d_h (MHA: h_kv = h).
   - MLP: 2·T·p·H·I. MoE: router 2·T·H·E plus 2·T·(top_k + E_s)·p·H·I.
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import inspect
 import math
 from abc import ABC, abstractmethod
@@ -702,6 +708,12 @@ def spec_parameters(cls: type) -> tuple[tuple[str, ...], dict[str, object]]:
     return _spec_view(*_signature_parameters(cls))
 
 
+@functools.cache
+def _spec_parameters_once(cls: type) -> tuple[tuple[str, ...], dict[str, object]]:
+    """spec_parameters per class, computed once: instantiate runs thousands of times a build."""
+    return spec_parameters(cls)
+
+
 def _suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -737,7 +749,7 @@ def instantiate(
             f"specs (Mantile passes them separately and would fail with a duplicate keyword); "
             f"remove them from specs and pass dtype=/parallelism= to instantiate instead"
         )
-    required, optional = spec_parameters(cls)
+    required, optional = _spec_parameters_once(cls)
     accepted = [*required, *optional]
     given = {key: value for key, value in specs.items() if key not in _METADATA_SPEC_KEYS}
     unexpected = [key for key in given if key not in accepted]

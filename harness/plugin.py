@@ -2,12 +2,14 @@
 
 Loaded by the repository's conftest.py and declared as a `pytest11` entry point, so any repository
 with a `cases/` folder can use it. Items per case: `resolves_offline`, one per claim and fact,
-`accounting_closes`, `schema_valid`, `catalog_loads`, `golden` (syrupy) and `gap_reports_current`.
+`accounting_closes`, `schema_valid`, `catalog_loads`, `golden` (syrupy), `gap_reports_current` and
+`flops_match` (harness.flops; entries it cannot compare are listed in a terminal summary section).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +27,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CASES_DIR = "cases"
 _BUILDS: dict[str, Any] = {}
 _ROOT: list[Path] = [Path.cwd()]  # the pytest root of the running session
+_USE_CACHE: list[bool] = [True]  # False with --harness-no-cache
+HYPOTHESIS_PLUGIN = "hypothesispytest"  # hypothesis's pytest11 entry point
 
 
 class CaseCheckFailed(AssertionError):
@@ -38,7 +42,7 @@ def _build(case: ModelCase) -> Any:
     key = repr(case)
     if key not in _BUILDS:
         try:
-            _BUILDS[key] = build_case(case, offline=True)
+            _BUILDS[key] = build_case(case, offline=True, use_cache=_USE_CACHE[0])
         except HarnessError as exc:
             _BUILDS[key] = exc
     outcome = _BUILDS[key]
@@ -47,10 +51,28 @@ def _build(case: ModelCase) -> Any:
     return outcome
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The harness option `--harness-no-cache`: rebuild every model instead of reading the cache."""
+    group = parser.getgroup("harness", "model-config conformance harness")
+    group.addoption(
+        "--harness-no-cache",
+        action="store_true",
+        dest="harness_no_cache",
+        help="build every model on the meta device instead of reading the inspection cache "
+        "($HARNESS_CACHE_DIR, else the user cache dir); the cache is neither read nor written",
+    )
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Start every session with no remembered builds."""
     _BUILDS.clear()
     _ROOT[0] = Path(session.config.rootpath)
+    _USE_CACHE[0] = not session.config.getoption("harness_no_cache", False)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Forget the builds: freed now, they do not slow pytest's and Python's final gc passes."""
+    _BUILDS.clear()
 
 
 class CaseItem(pytest.Item):
@@ -154,12 +176,61 @@ def _check_gap_reports(case: ModelCase) -> None:
         )
 
 
+_FLOPS_NOT_RUN: dict[str, list[str]] = {}  # case -> entries its passing flops_match left out
+FLOPS_NOT_RUN = "flops_not_run"  # the user property carrying them to the terminal summary
+
+
+def _check_flops(case: ModelCase) -> None:
+    from .cache import flops_cached
+
+    result, _ = _build(case)
+    report = flops_cached(
+        result.inspection.resolved,
+        result.entries,
+        trust_remote_code=case.trust_remote_code,
+        revision=case.revision,
+        use_cache=_USE_CACHE[0],
+    )
+    if not report.passed:
+        raise CaseCheckFailed(report.failure_message())
+    _FLOPS_NOT_RUN[repr(case)] = report.not_run_lines()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Attach the entries a passing `flops_match` could not compare to its report."""
+    report = yield
+    if isinstance(item, CaseItem) and item.check is _check_flops and call.when == "call":
+        lines = _FLOPS_NOT_RUN.pop(repr(item.case), [])
+        if lines:
+            report.user_properties.append((FLOPS_NOT_RUN, "\n".join(lines)))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """List what each `flops_match` did not compare, so a `not run` is never silent."""
+    found = [
+        (report.nodeid, value)
+        for report in terminalreporter.stats.get("passed", [])
+        for key, value in getattr(report, "user_properties", ())
+        if key == FLOPS_NOT_RUN
+    ]
+    if not found:
+        return
+    terminalreporter.section("FLOPs cross-check: entries not compared")
+    for nodeid, text in found:
+        terminalreporter.write_line(nodeid)
+        for line in text.splitlines():
+            terminalreporter.write_line(f"  {line}")
+
+
 STANDARD_CHECKS: tuple[tuple[str, Callable[[ModelCase], None]], ...] = (
     ("resolves_offline", _check_resolves),
     ("accounting_closes", _check_accounting),
     ("schema_valid", _check_schema),
     ("catalog_loads", _check_catalog),
     ("gap_reports_current", _check_gap_reports),
+    ("flops_match", _check_flops),
 )
 
 
@@ -259,6 +330,17 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Drop hypothesis's pytest plugin when no collected test imported hypothesis.
+
+    With nothing to report, its terminal summary still imports all of hypothesis (~0.15 s, a
+    tenth of a warm conformance run). A session that collected a hypothesis test keeps it.
+    """
+    manager = session.config.pluginmanager
+    if "hypothesis" not in sys.modules and manager.has_plugin(HYPOTHESIS_PLUGIN):
+        manager.unregister(name=HYPOTHESIS_PLUGIN)
+
+
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
@@ -298,6 +380,15 @@ def _golden_extension_base() -> type[Any]:
         @classmethod
         def matches_test_location(cls, *, test_location: Any, snapshot_location: str) -> bool:
             return Path(snapshot_location).stem == cls.model_id
+
+        @classmethod
+        def write_snapshot_collection(
+            cls, *, snapshot_collection: Any, name_order: Any = None
+        ) -> None:
+            """Write the golden through the atomic writer, never half a file."""
+            from .writers import atomic_write_text
+
+            atomic_write_text(snapshot_collection.location, next(iter(snapshot_collection)).data)
 
     return _Golden
 

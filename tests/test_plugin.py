@@ -60,10 +60,10 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 def test_green_case_creates_then_matches_its_golden(project: pytest.Pytester) -> None:
     first = run(project, "--snapshot-update")
-    first.assert_outcomes(passed=9)
+    first.assert_outcomes(passed=10)
     assert (project.path / "golden" / GOLDEN).is_file()
     second = run(project, "-v")
-    second.assert_outcomes(passed=9)
+    second.assert_outcomes(passed=10)
     second.stdout.fnmatch_lines(
         ["*test_llama.py::total_params PASSED*", "*golden::no_orphans PASSED*"]
     )
@@ -71,7 +71,7 @@ def test_green_case_creates_then_matches_its_golden(project: pytest.Pytester) ->
 
 def test_missing_golden_fails(project: pytest.Pytester) -> None:
     result = run(project)
-    result.assert_outcomes(passed=8, failed=1)
+    result.assert_outcomes(passed=9, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*golden/meta-llama_Llama-3.2-1B.json does not match the config built for*",
@@ -82,11 +82,11 @@ def test_missing_golden_fails(project: pytest.Pytester) -> None:
 
 
 def test_changed_golden_fails_with_a_diff(project: pytest.Pytester) -> None:
-    run(project, "--snapshot-update").assert_outcomes(passed=9)
+    run(project, "--snapshot-update").assert_outcomes(passed=10)
     golden = project.path / "golden" / GOLDEN
     golden.write_text(golden.read_text().replace('"num_layers": 16', '"num_layers": 17'))
     result = run(project)
-    result.assert_outcomes(passed=8, failed=1)
+    result.assert_outcomes(passed=9, failed=1)
     result.stdout.fnmatch_lines(["*num_layers*17*", "*num_layers*16*"])
 
 
@@ -96,7 +96,7 @@ def test_total_claim_outside_tolerance_fails_with_numbers_and_source(
     write_case(project, "test_llama.py", total=1_300_000_000)
     run(project, "--snapshot-update")
     result = run(project)
-    result.assert_outcomes(passed=8, failed=1)
+    result.assert_outcomes(passed=9, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*total_params: expected 1,300,000,000 (hub total), observed 1,235,814,400, "
@@ -109,17 +109,17 @@ def test_wrong_structural_fact_fails(project: pytest.Pytester) -> None:
     write_case(project, "test_llama.py", layers=32)
     run(project, "--snapshot-update")
     result = run(project)
-    result.assert_outcomes(passed=8, failed=1)
+    result.assert_outcomes(passed=9, failed=1)
     result.stdout.fnmatch_lines(
         ["*num_layers: expected 32, observed 16 (source: https://example.org/paper)*"]
     )
 
 
 def test_orphaned_golden_fails_also_in_a_subset_run(project: pytest.Pytester) -> None:
-    run(project, "--snapshot-update").assert_outcomes(passed=9)
+    run(project, "--snapshot-update").assert_outcomes(passed=10)
     (project.path / "golden" / "someone_else.json").write_text("{}\n")
     result = run(project, "cases/test_llama.py")
-    result.assert_outcomes(passed=8, failed=1)
+    result.assert_outcomes(passed=9, failed=1)
     result.stdout.fnmatch_lines(["*golden files with no case: someone_else.json*"])
 
 
@@ -144,7 +144,7 @@ def test_missing_gap_report_fails(project: pytest.Pytester) -> None:
     (project.path / "gaps" / "lm_head.md").unlink()
     run(project, "--snapshot-update")
     result = run(project)
-    result.assert_outcomes(passed=8, failed=1)
+    result.assert_outcomes(passed=9, failed=1)
     result.stdout.fnmatch_lines(
         ["*gap reports are not current: lm_head: gaps/lm_head.md does not exist*"]
     )
