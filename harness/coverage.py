@@ -1,0 +1,815 @@
+"""Coverage sweep: every causal-LM and image-text-to-text model type of the installed transformers.
+
+Each registered model type's default config (`AutoConfig.for_model`) is serialised as a
+config.json would hold it and goes through the same steps as a vendored config: meta-device build
+(`inspection.inspect_config`), structure, mapping and config (`build.build_from_inspection`). What
+is measured is the text stack, chosen like this:
+
+* when the config has a text sub-config (`get_text_config()` is another config) whose model type
+  is itself registered for causal LM, that causal-LM class is built from the text sub-config (the
+  vision or audio side is not built at all);
+* otherwise the registered class is built, from the sub-config its class declares when that is
+  not the top-level config (as `AutoModelForCausalLM.from_config` does for `text_config`); when
+  that config still has sub-configs (a multimodal model), only the tensors under `get_decoder()`
+  and `get_output_embeddings()`, outside modules of another modality, are kept.
+
+Some default configs do not build in transformers itself (a field the modeling code needs is left
+unset) or are inconsistent (query heads that do not divide the hidden size and no head width).
+`coverage_overrides.json` repairs those, each with the fewest fields, a reason and the source of
+the values (a published checkpoint's config.json, or the transformers file that defines them). An
+overridden type is run twice: bare, to record why its default config fails, then with the
+override; the files mark it, and the gate refuses an override whose default config builds.
+
+`run_architecture` measures one type; `sweep` runs them all in worker processes; `coverage_json`
+and `render_markdown` turn results into the committed files (sorted, no timings);
+`gate_problems` checks results against the allowlist (`coverage_allowlist.json`) and the
+override table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidConfigError
+
+__all__ = [
+    "ALLOWLIST_FILE",
+    "ALLOWLIST_GROUPS",
+    "COVERAGE_DIR",
+    "OVERRIDES_FILE",
+    "AllowlistEntry",
+    "ArchitectureConfig",
+    "ArchitectureResult",
+    "Override",
+    "apply_override",
+    "architecture_config",
+    "coverage_command",
+    "coverage_json",
+    "expected_files",
+    "gate_problems",
+    "load_allowlist",
+    "load_overrides",
+    "parse_allowlist",
+    "parse_overrides",
+    "passes",
+    "registered_architectures",
+    "render_markdown",
+    "results_from_json",
+    "run_architecture",
+    "summary",
+    "sweep",
+    "timings_lines",
+    "write_coverage",
+]
+
+ALLOWLIST_FILE = "coverage_allowlist.json"
+OVERRIDES_FILE = "coverage_overrides.json"
+COVERAGE_DIR = "coverage"
+CAUSAL_LM = "causal-lm"
+IMAGE_TEXT_TO_TEXT = "image-text-to-text"
+# Why an architecture may fail the gate; every allowlist entry names one and gives its reason.
+ALLOWLIST_GROUPS: dict[str, str] = {
+    "default-config": "transformers' own default config does not build the registered class",
+    "dependency": "building needs a package that is not pinned in constraints.txt",
+    "harness": "the harness cannot yet account for this architecture exactly",
+}
+_ERROR_WIDTH = 240
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+
+
+@dataclass(frozen=True)
+class ArchitectureConfig:
+    """The config one model type is measured with, and the class and route used to build it."""
+
+    model_type: str
+    task: str
+    class_name: str
+    config: dict[str, Any]
+    route: str
+    composite: bool = False
+
+
+@dataclass(frozen=True)
+class ArchitectureResult:
+    """One model type through structure, mapping and config: what built and how much maps."""
+
+    model_type: str
+    task: str
+    model_class: str
+    route: str
+    builds: bool
+    error: str | None = None
+    total_params: int | None = None
+    entries_params: int | None = None
+    supported_params: int | None = None
+    left_out_params: int = 0
+    gap_kinds: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    overrides: tuple[str, ...] = ()
+    default_error: str | None = None
+    seconds: float = field(default=0.0, compare=False)
+
+    @property
+    def accounting_difference(self) -> int | None:
+        """Sum of count x parameter_count minus the meta-device total (0 when it closes)."""
+        if self.entries_params is None or self.total_params is None:
+            return None
+        return self.entries_params - self.total_params
+
+    @property
+    def closes(self) -> bool:
+        """The config built and its entries add up to the meta-device total exactly."""
+        return self.builds and self.accounting_difference == 0
+
+    @property
+    def supported_share(self) -> float | None:
+        """Share of the text stack's parameters in supported entries, rounded to 4 places."""
+        if not self.total_params or self.supported_params is None:
+            return None
+        return round(self.supported_params / self.total_params, 4)
+
+    def as_json(self, *, timings: bool = False) -> dict[str, Any]:
+        """The record as it appears in coverage.json (seconds only with `timings`)."""
+        data: dict[str, Any] = {
+            "model_type": self.model_type,
+            "task": self.task,
+            "model_class": self.model_class,
+            "route": self.route,
+            "builds": self.builds,
+            "error": self.error,
+            "accounting_closes": self.closes,
+            "accounting_difference": self.accounting_difference,
+            "total_params": self.total_params,
+            "supported_params": self.supported_params,
+            "supported_share": self.supported_share,
+            "left_out_params": self.left_out_params,
+            "gap_kinds": list(self.gap_kinds),
+            "unknown": list(self.unknown),
+            "overrides": list(self.overrides),
+            "default_error": self.default_error,
+        }
+        if timings:
+            data["seconds"] = round(self.seconds, 2)
+        return data
+
+
+@dataclass(frozen=True)
+class AllowlistEntry:
+    """An architecture allowed to fail the gate, with the group and reason it fails for."""
+
+    model_type: str
+    group: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Override:
+    """Config fields set before one model type is built, why, and where the values come from.
+
+    A key `sub.field` sets `field` on the sub-config `sub` (for example `text_config.head_dim`).
+    """
+
+    model_type: str
+    values: dict[str, Any]
+    reason: str
+    source: str
+
+    def shown(self, width: int = 80) -> str:
+        """`field=value, ...` in JSON, cut to `width` characters."""
+        pairs = sorted(self.values.items())
+        text = ", ".join(f"{key}={json.dumps(value, sort_keys=True)}" for key, value in pairs)
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def registered_architectures() -> list[tuple[str, str]]:
+    """(model_type, task) for every causal-LM and image-text-to-text type, sorted by type."""
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES,
+    )
+
+    tasks = dict.fromkeys(MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES, IMAGE_TEXT_TO_TEXT)
+    tasks.update(dict.fromkeys(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, CAUSAL_LM))
+    return sorted(tasks.items())
+
+
+def apply_override(model_type: str, override: Override | None = None) -> Any:
+    """The default config of `model_type` with the override's fields set (see `Override`).
+
+    Top-level fields go to the constructor, so the class validates them; `sub.field` ones are set
+    on the built sub-config (the build from the config.json dict validates them later).
+    """
+    import transformers
+
+    values = dict(override.values) if override else {}
+    top = {key: value for key, value in values.items() if "." not in key}
+    config = transformers.AutoConfig.for_model(model_type, **top)
+    for key, value in sorted(values.items()):
+        if "." in key:
+            sub_name, name = key.split(".", 1)
+            sub = getattr(config, sub_name, None)
+            if sub is None or not hasattr(sub, "to_dict"):
+                raise InvalidConfigError(
+                    f"{OVERRIDES_FILE}: {model_type} has no sub-config {sub_name!r} for "
+                    f"{key!r}; use a key of the config or one of its sub-configs"
+                )
+            setattr(sub, name, value)
+    return config
+
+
+def architecture_config(
+    model_type: str, task: str, override: Override | None = None
+) -> ArchitectureConfig:
+    """The (overridden) default config of `model_type` as a config.json dict, and what to build."""
+    import transformers
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES,
+    )
+
+    config = apply_override(model_type, override)
+    text = config.get_text_config(decoder=True)
+    if text is not config and text.model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        class_name = MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[text.model_type]
+        route = f"text config {text.model_type}"
+        return ArchitectureConfig(model_type, task, class_name, _as_file(text, class_name), route)
+    if task == CAUSAL_LM:
+        class_name = MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[model_type]
+    else:
+        class_name = MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES[model_type]
+    declared = getattr(getattr(transformers, class_name, None), "config_class", None)
+    route = "registered class"
+    if declared is not None and not isinstance(config, declared):
+        for key in sorted(config.sub_configs):
+            sub = getattr(config, key, None)
+            if isinstance(sub, declared):
+                config, route = sub, f"registered class, {key} sub-config"
+                break
+    composite = bool(getattr(config, "sub_configs", None))
+    return ArchitectureConfig(
+        model_type, task, class_name, _as_file(config, class_name), route, composite
+    )
+
+
+def _as_file(config: Any, class_name: str) -> dict[str, Any]:
+    data: dict[str, Any] = config.to_dict()
+    data["architectures"] = [class_name]
+    return data
+
+
+def run_architecture(
+    model_type: str, task: str = CAUSAL_LM, overrides: Mapping[str, Override] | None = None
+) -> ArchitectureResult:
+    """Build one model type's default config and measure how its text stack maps (never raises).
+
+    With an override (from `overrides`, else the shipped table) the bare default config is built
+    first, and its error recorded as `default_error` (None when it builds: a stale override).
+    """
+    start = time.perf_counter()
+    table = _shipped_overrides() if overrides is None else overrides
+    override = table.get(model_type)
+    if override is None:
+        return replace(_measure(model_type, task), seconds=time.perf_counter() - start)
+    bare = _measure(model_type, task)
+    result = _measure(model_type, task, override)
+    return replace(
+        result,
+        overrides=tuple(sorted(override.values)),
+        default_error=bare.error,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _shipped_overrides() -> dict[str, Override]:
+    return {o.model_type: o for o in load_overrides()}
+
+
+def _measure(model_type: str, task: str, override: Override | None = None) -> ArchitectureResult:
+    from .build import build_from_inspection
+    from .inspection import inspect_config, quiet_transformers
+
+    start = time.perf_counter()
+    stage, class_name, route = "config", "", ""
+
+    def failed(exc: BaseException) -> ArchitectureResult:
+        return ArchitectureResult(
+            model_type,
+            task,
+            class_name,
+            route,
+            builds=False,
+            error=_one_line(stage, exc),
+            seconds=time.perf_counter() - start,
+        )
+
+    try:
+        with quiet_transformers():
+            chosen = architecture_config(model_type, task, override)
+            class_name, route = chosen.class_name, chosen.route
+            stage = "inspect"
+            inspection = inspect_config(
+                chosen.config, model=model_type, text_stack=chosen.composite
+            )
+            class_name = inspection.model_class
+            stage = "build"
+            result = build_from_inspection(inspection)
+    except Exception as exc:  # the sweep records every failure instead of stopping
+        return failed(exc)
+    entries = result.entries
+    return ArchitectureResult(
+        model_type,
+        task,
+        class_name,
+        route,
+        builds=True,
+        total_params=inspection.total_params,
+        entries_params=sum(e.total_parameters for e in entries),
+        supported_params=sum(e.total_parameters for e in entries if e.supported),
+        left_out_params=_left_out(inspection.notes),
+        gap_kinds=tuple(sorted({e.gap_kind for e in entries if e.gap_kind})),
+        unknown=tuple(sorted(_unknown_label(e) for e in entries if e.gap_kind == "unknown")),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _one_line(stage: str, exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = _ADDRESS.sub("0x…", " ".join(lines))
+    if len(text) > _ERROR_WIDTH:
+        text = text[: _ERROR_WIDTH - 1] + "…"
+    return f"{stage}: {type(exc).__name__}: {text}"
+
+
+_LEFT_OUT = re.compile(r"^text stack only: .*?; ([\d,]+) parameters outside it left out$")
+
+
+def _left_out(notes: Iterable[str]) -> int:
+    for note in notes:
+        match = _LEFT_OUT.match(note)
+        if match:
+            return int(match.group(1).replace(",", ""))
+    return 0
+
+
+def _unknown_label(entry: Any) -> str:
+    """`entry_name: tensor, tensor` with tensor names relative to their layer."""
+    names = sorted({_relative(t.name) for t in entry.example_tensors if t.kind == "param"})
+    shown = ", ".join(names[:4]) + (f", … ({len(names)} tensors)" if len(names) > 4 else "")
+    return f"{entry.name}: {shown}" if shown else entry.name
+
+
+def _relative(name: str) -> str:
+    match = re.search(r"\.(?:layers|h|blocks|layer)\.\d+\.(.+)$", name)
+    return match.group(1) if match else name
+
+
+def sweep(jobs: int | None = None, progress: bool = False) -> list[ArchitectureResult]:
+    """Run every registered architecture, `jobs` at a time (default: all cores), sorted by type."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    architectures = registered_architectures()
+    workers = max(1, jobs or os.cpu_count() or 1)
+    # Import torch and the pipeline once here: forked workers inherit them instead of each
+    # paying for the imports.
+    import torch  # noqa: F401
+
+    from . import build, inspection  # noqa: F401
+
+    results: list[ArchitectureResult] = []
+    with tqdm(
+        total=len(architectures),
+        desc="coverage",
+        unit="arch",
+        file=sys.stderr,
+        disable=not progress,
+    ) as bar:
+        if workers == 1:
+            for model_type, task in architectures:
+                results.append(run_architecture(model_type, task))
+                bar.update()
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(run_architecture, t, task) for t, task in architectures]
+                for future in as_completed(futures):
+                    results.append(future.result())
+                    bar.update()
+    return sorted(results, key=lambda r: r.model_type)
+
+
+def passes(result: ArchitectureResult) -> bool:
+    """The gate's rule: the config builds and accounting closes exactly."""
+    return result.closes
+
+
+def summary(results: Sequence[ArchitectureResult]) -> dict[str, int]:
+    """Counts over the results: registered, builds, closes (in all, and without an override)."""
+    return {
+        "registered": len(results),
+        "builds": sum(r.builds for r in results),
+        "closes": sum(r.closes for r in results),
+        "closes_without_override": sum(r.closes and not r.overrides for r in results),
+        "with_override": sum(bool(r.overrides) for r in results),
+        "with_unknown": sum(bool(r.unknown) for r in results),
+    }
+
+
+def coverage_json(results: Sequence[ArchitectureResult]) -> dict[str, Any]:
+    """The content of coverage/coverage.json: versions, counts, one record per type (sorted)."""
+    import transformers
+
+    ordered = sorted(results, key=lambda r: r.model_type)
+    return {
+        "transformers": transformers.__version__,
+        "summary": summary(ordered),
+        "architectures": [r.as_json() for r in ordered],
+    }
+
+
+def timings_lines(results: Sequence[ArchitectureResult], wall: float | None = None) -> list[str]:
+    """Seconds per architecture, slowest first, for stdout (never written to the files)."""
+    ordered = sorted(results, key=lambda r: (-r.seconds, r.model_type))
+    lines = [f"{r.seconds:8.2f}s  {r.model_type}" for r in ordered]
+    cpu = sum(r.seconds for r in results)
+    lines.append(f"{cpu:8.2f}s  total in workers")
+    if wall is not None:
+        lines.append(f"{wall:8.2f}s  wall")
+    return lines
+
+
+# --------------------------------------------------------------------------- allowlist
+
+
+def parse_allowlist(data: Any, *, where: str = ALLOWLIST_FILE) -> list[AllowlistEntry]:
+    """Allowlist records from the JSON object `{model_type: {"group": ..., "reason": ...}}`."""
+    if not isinstance(data, dict):
+        raise InvalidConfigError(
+            f"{where} holds a JSON {type(data).__name__}; it must be an object mapping each "
+            'model type to {"group": ..., "reason": ...}'
+        )
+    entries = []
+    for model_type, value in sorted(data.items()):
+        record = value if isinstance(value, dict) else {}
+        entries.append(
+            AllowlistEntry(
+                model_type=str(model_type),
+                group=str(record.get("group") or ""),
+                reason=str(record.get("reason") or "").strip(),
+            )
+        )
+    return entries
+
+
+def load_allowlist(path: str | os.PathLike[str] | None = None) -> list[AllowlistEntry]:
+    """The allowlist shipped with the harness, or the one at `path`."""
+    data, where = _read_table(ALLOWLIST_FILE, path)
+    return parse_allowlist(data, where=where)
+
+
+def _read_table(name: str, path: str | os.PathLike[str] | None) -> tuple[Any, str]:
+    if path is None:
+        text = resources.files("harness").joinpath(name).read_text(encoding="utf-8")
+        where = f"harness/{name}"
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+        where = str(path)
+    try:
+        return json.loads(text), where
+    except json.JSONDecodeError as exc:
+        raise InvalidConfigError(
+            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
+            "fix the file"
+        ) from None
+
+
+def parse_overrides(data: Any, *, where: str = OVERRIDES_FILE) -> list[Override]:
+    """Overrides from `{model_type: {"set": {field: value}, "reason": ..., "source": ...}}`."""
+    if not isinstance(data, dict):
+        raise InvalidConfigError(
+            f"{where} holds a JSON {type(data).__name__}; it must be an object mapping each "
+            'model type to {"set": {...}, "reason": ..., "source": ...}'
+        )
+    overrides = []
+    for model_type, value in sorted(data.items()):
+        record = value if isinstance(value, dict) else {}
+        values = record.get("set")
+        overrides.append(
+            Override(
+                model_type=str(model_type),
+                values=dict(values) if isinstance(values, dict) else {},
+                reason=str(record.get("reason") or "").strip(),
+                source=str(record.get("source") or "").strip(),
+            )
+        )
+    return overrides
+
+
+def load_overrides(path: str | os.PathLike[str] | None = None) -> list[Override]:
+    """The override table shipped with the harness, or the one at `path`."""
+    data, where = _read_table(OVERRIDES_FILE, path)
+    return parse_overrides(data, where=where)
+
+
+def gate_problems(
+    results: Sequence[ArchitectureResult],
+    allowlist: Sequence[AllowlistEntry],
+    overrides: Sequence[Override] = (),
+) -> list[str]:
+    """Every way the results disagree with the allowlist and the override table.
+
+    Failures not allowed, stale or reasonless entries, results not built with the table's overrides.
+    """
+    by_type = {r.model_type: r for r in results}
+    allowed = {a.model_type: a for a in allowlist}
+    problems = _override_problems(by_type, overrides)
+    for entry in allowlist:
+        result = by_type.get(entry.model_type)
+        if not entry.reason:
+            problems.append(f"allowlist entry {entry.model_type!r} has no reason; say why it fails")
+        if entry.group not in ALLOWLIST_GROUPS:
+            problems.append(
+                f"allowlist entry {entry.model_type!r} has group {entry.group!r}; use one of "
+                f"{', '.join(sorted(ALLOWLIST_GROUPS))}"
+            )
+        if result is None:
+            problems.append(
+                f"allowlist entry {entry.model_type!r} is stale: no longer a registered "
+                "causal-LM or image-text-to-text type; remove it"
+            )
+        elif passes(result):
+            problems.append(
+                f"allowlist entry {entry.model_type!r} is stale: it now builds and closes "
+                "accounting; remove it"
+            )
+    for result in results:
+        if passes(result) or result.model_type in allowed:
+            continue
+        why = result.error or f"accounting is off by {result.accounting_difference:+,}"
+        problems.append(
+            f"{result.model_type} fails the coverage gate ({why}); fix the structure or mapping "
+            f"rule, or add it to harness/{ALLOWLIST_FILE} with a group and a reason"
+        )
+    return problems
+
+
+def _override_problems(
+    by_type: Mapping[str, ArchitectureResult], overrides: Sequence[Override]
+) -> list[str]:
+    problems = []
+    table = {o.model_type: o for o in overrides}
+    for override in overrides:
+        name = override.model_type
+        result = by_type.get(name)
+        if not override.values:
+            problems.append(f"override {name!r} sets nothing; give the fields it repairs in `set`")
+        if not override.reason:
+            problems.append(f"override {name!r} has no reason; say what the default config lacks")
+        if not override.source:
+            problems.append(
+                f"override {name!r} has no source; cite the published config.json (or the "
+                "transformers file) its values come from"
+            )
+        if result is None:
+            problems.append(
+                f"override {name!r} is stale: no longer a registered causal-LM or "
+                "image-text-to-text type; remove it"
+            )
+        elif tuple(sorted(override.values)) != result.overrides:
+            problems.append(
+                f"{name} was not measured with override {name!r} as the table has it; "
+                "run `harness coverage`"
+            )
+        elif result.default_error is None:
+            problems.append(
+                f"override {name!r} is stale: the default config builds without it; remove it"
+            )
+    for result in by_type.values():
+        if result.overrides and result.model_type not in table:
+            problems.append(
+                f"{result.model_type} was measured with an override the table does not have; "
+                "run `harness coverage`"
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
+def render_markdown(
+    results: Sequence[ArchitectureResult],
+    allowlist: Sequence[AllowlistEntry] = (),
+    overrides: Sequence[Override] = (),
+) -> str:
+    """coverage/README.md: the figures, the overrides, the allowlist by group, one row per type."""
+    import transformers
+
+    ordered = sorted(results, key=lambda r: r.model_type)
+    counts = summary(ordered)
+    total = counts["registered"] or 1
+    allowed = {a.model_type: a for a in allowlist}
+    lines = [
+        "<!-- Generated by `harness coverage`; do not edit. -->",
+        "# Coverage of transformers architectures",
+        "",
+        f"Every model type transformers {transformers.__version__} registers for causal LM or "
+        "image-text-to-text, built from its default config on the meta device and run through "
+        "structure, mapping and config (see `harness/coverage.py` for how the text stack is "
+        "chosen). Regenerate with `harness coverage` (or `nox -s coverage`).",
+        "",
+        "| figure | count | share |",
+        "| --- | ---: | ---: |",
+        f"| registered architectures | {counts['registered']} | 100.0% |",
+        f"| config builds | {counts['builds']} | {counts['builds'] / total:.1%} |",
+        f"| accounting closes exactly | {counts['closes']} | {counts['closes'] / total:.1%} |",
+        f"| closes exactly without an override | {counts['closes_without_override']} | "
+        f"{counts['closes_without_override'] / total:.1%} |",
+        f"| built with an override | {counts['with_override']} | "
+        f"{counts['with_override'] / total:.1%} |",
+        f"| with `unknown` components | {counts['with_unknown']} | "
+        f"{counts['with_unknown'] / total:.1%} |",
+        f"| allowlisted | {len(allowed)} | {len(allowed) / total:.1%} |",
+        "",
+    ]
+    gap_counts: dict[str, int] = {}
+    for result in ordered:
+        for kind in result.gap_kinds:
+            gap_counts[kind] = gap_counts.get(kind, 0) + 1
+    if gap_counts:
+        lines += ["## Gap kinds", "", "| gap kind | architectures |", "| --- | ---: |"]
+        for kind, count in sorted(gap_counts.items(), key=lambda item: (-item[1], item[0])):
+            lines.append(f"| `{kind}` | {count} |")
+        lines.append("")
+    if overrides:
+        by_type = {r.model_type: r for r in ordered}
+        lines += [
+            "## Overrides (`harness/coverage_overrides.json`)",
+            "",
+            "Default configs that transformers cannot build, or that are inconsistent, repaired "
+            "before building with the fewest fields; the structure and mapping must then close "
+            "accounting exactly on their own.",
+            "",
+            "| model type | sets | reason | source | default config fails with |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for o in sorted(overrides, key=lambda o: o.model_type):
+            result = by_type.get(o.model_type)
+            fails = (result.default_error or "") if result else ""
+            lines.append(
+                f"| `{o.model_type}` | `{_cell(o.shown())}` | {_cell(o.reason)} | "
+                f"{_cell(o.source)} | {_cell(fails)} |"
+            )
+        lines.append("")
+    if allowed:
+        lines += ["## Allowlist (`harness/coverage_allowlist.json`)", ""]
+        for group, meaning in ALLOWLIST_GROUPS.items():
+            members = [a for a in allowlist if a.group == group]
+            if not members:
+                continue
+            lines += [f"### {group}: {meaning} ({len(members)})", ""]
+            lines += [f"- `{a.model_type}`: {_cell(a.reason)}" for a in members]
+            lines.append("")
+    failures = [r for r in ordered if not r.closes]
+    if failures:
+        lines += ["## Failures", ""]
+        for result in failures:
+            why = result.error or f"accounting off by {result.accounting_difference:+,}"
+            lines.append(f"- `{result.model_type}`: {_cell(why)}")
+        lines.append("")
+    unknown = [r for r in ordered if r.unknown]
+    if unknown:
+        lines += ["## Unknown components", ""]
+        for result in unknown:
+            lines.append(f"- `{result.model_type}`: " + "; ".join(_cell(u) for u in result.unknown))
+        lines.append("")
+    lines += [
+        "## Architectures",
+        "",
+        "| model type | task | class built | override | builds | closes | supported | gap kinds "
+        "| unknown |",
+        "| --- | --- | --- | --- | --- | --- | ---: | --- | ---: |",
+    ]
+    for r in ordered:
+        closes = "yes" if r.closes else ("" if r.accounting_difference is None else "no")
+        if r.accounting_difference:
+            closes = f"no ({r.accounting_difference:+,})"
+        lines.append(
+            f"| `{r.model_type}` | {r.task} | {r.model_class or '-'} | "
+            f"{', '.join(r.overrides)} | "
+            f"{'yes' if r.builds else 'no'} | {closes} | {_share(r.supported_share)} | "
+            f"{', '.join(r.gap_kinds)} | {len(r.unknown) or ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_coverage(
+    results: Sequence[ArchitectureResult],
+    out_dir: str | os.PathLike[str] = COVERAGE_DIR,
+    allowlist: Sequence[AllowlistEntry] = (),
+    overrides: Sequence[Override] = (),
+) -> list[Path]:
+    """Write coverage.json and README.md into `out_dir`, atomically."""
+    from .writers import atomic_write_text
+
+    folder = Path(out_dir)
+    return [
+        atomic_write_text(folder / name, text)
+        for name, text in expected_files(results, allowlist, overrides).items()
+    ]
+
+
+def expected_files(
+    results: Sequence[ArchitectureResult],
+    allowlist: Sequence[AllowlistEntry] = (),
+    overrides: Sequence[Override] = (),
+) -> dict[str, str]:
+    """File name -> text of the files `write_coverage` writes, without writing them."""
+    from .writers import dump_json
+
+    return {
+        "coverage.json": dump_json(coverage_json(results)),
+        "README.md": render_markdown(results, allowlist, overrides),
+    }
+
+
+def results_from_json(data: Mapping[str, Any]) -> list[ArchitectureResult]:
+    """The records of a coverage.json, back as results (seconds are not stored: 0)."""
+    results = []
+    for row in data["architectures"]:
+        difference = row["accounting_difference"]
+        total = row["total_params"]
+        results.append(
+            ArchitectureResult(
+                model_type=row["model_type"],
+                task=row["task"],
+                model_class=row["model_class"],
+                route=row["route"],
+                builds=row["builds"],
+                error=row["error"],
+                total_params=total,
+                entries_params=None if difference is None else total + difference,
+                supported_params=row["supported_params"],
+                left_out_params=row["left_out_params"],
+                gap_kinds=tuple(row["gap_kinds"]),
+                unknown=tuple(row["unknown"]),
+                overrides=tuple(row.get("overrides", ())),
+                default_error=row.get("default_error"),
+            )
+        )
+    return results
+
+
+def coverage_command(args: Any) -> int:
+    """`harness coverage`: sweep, write (or --check) the files, print figures and gate problems."""
+    progress = not args.quiet and sys.stderr.isatty()
+    jobs = args.jobs or os.cpu_count() or 1
+    start = time.perf_counter()
+    results = sweep(jobs=jobs, progress=progress)
+    wall = time.perf_counter() - start
+    allowlist = load_allowlist()
+    overrides = load_overrides()
+    problems = gate_problems(results, allowlist, overrides)
+    counts = summary(results)
+    stale: list[str] = []
+    if args.check:
+        for name, text in expected_files(results, allowlist, overrides).items():
+            path = Path(args.out) / name
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                stale.append(str(path))
+    else:
+        for path in write_coverage(results, args.out, allowlist, overrides):
+            print(f"wrote {path}")
+    print(
+        f"{counts['registered']} architectures: {counts['builds']} build, {counts['closes']} "
+        f"close accounting exactly ({counts['closes_without_override']} without an override, "
+        f"{counts['with_override']} built with one), {counts['with_unknown']} with unknown "
+        f"components, {len(allowlist)} allowlisted; {wall:.1f} s with --jobs {jobs}"
+    )
+    if args.timings:
+        print("\n".join(timings_lines(results, wall)))
+    for path in stale:
+        print(
+            f"harness coverage: {path} differs from a fresh sweep; run `harness coverage` "
+            "and review the diff",
+            file=sys.stderr,
+        )
+    for problem in problems:
+        print(f"harness coverage: gate: {problem}", file=sys.stderr)
+    return 1 if stale or problems else 0

@@ -1,0 +1,323 @@
+"""The coverage sweep and its gate: allowlist and override rules, committed files, a sample of
+fresh runs.
+
+The full sweep takes about 20 s on two cores, too slow for the default session: it runs with
+HARNESS_FULL_COVERAGE=1 (and in `nox -s coverage -- --check`). The default session checks the
+committed files against each other, the registry and the override table, and re-runs a fixed
+sample of architectures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import coverage
+from harness.cli import main
+from harness.coverage import (
+    AllowlistEntry,
+    ArchitectureResult,
+    Override,
+    apply_override,
+    expected_files,
+    gate_problems,
+    load_allowlist,
+    load_overrides,
+    parse_allowlist,
+    parse_overrides,
+    registered_architectures,
+    results_from_json,
+    run_architecture,
+    sweep,
+)
+from harness.errors import InvalidConfigError
+
+from .conftest import ROOT
+
+COVERAGE = ROOT / "coverage"
+# One architecture per rule family: dense, encoder-decoder, BERT layout, MoE, MLA, hybrids, VLM.
+SAMPLE = (
+    "gpt2",
+    "llama",
+    "opt",
+    "bart",
+    "bert",
+    "qwen3_moe",
+    "deepseek_v3",
+    "kimi_linear",
+    "lfm3",
+    "gemma4_text",
+    "llava",
+    "dbrx",
+    "glm4_moe_lite",
+    "gemma3n_text",
+    "musicgen",
+)
+
+
+def committed() -> dict[str, Any]:
+    return json.loads((COVERAGE / "coverage.json").read_text(encoding="utf-8"))
+
+
+def result(
+    model_type: str,
+    *,
+    closes: bool = True,
+    error: str | None = None,
+    overrides: tuple[str, ...] = (),
+    default_error: str | None = None,
+) -> ArchitectureResult:
+    """A synthetic record: builds and closes, is off by one, or failed with `error`; built with
+    `overrides` after the default config failed with `default_error`."""
+    if error is not None:
+        return ArchitectureResult(model_type, "causal-lm", "", "", builds=False, error=error)
+    total = 1000
+    return ArchitectureResult(
+        model_type,
+        "causal-lm",
+        "XForCausalLM",
+        "registered class",
+        builds=True,
+        total_params=total,
+        entries_params=total if closes else total - 1,
+        supported_params=600,
+        overrides=overrides,
+        default_error=default_error,
+    )
+
+
+def entry(model_type: str, group: str = "default-config", reason: str = "why") -> AllowlistEntry:
+    return AllowlistEntry(model_type, group, reason)
+
+
+def override(
+    model_type: str, reason: str = "why", source: str = "where", **values: Any
+) -> Override:
+    return Override(model_type, values or {"head_dim": 128}, reason, source)
+
+
+FAILED = "inspect: ModelBuildError: head_dim is None"
+
+
+# --------------------------------------------------------------------------- the gate
+
+
+def test_gate_passes_closing_architectures_and_allowlisted_failures() -> None:
+    results = [result("a"), result("b", error="inspect: ModelBuildError: no")]
+    assert gate_problems(results, [entry("b")]) == []
+
+
+def test_error_gate_flags_a_failure_that_is_not_allowlisted() -> None:
+    problems = gate_problems([result("a", closes=False)], [])
+    assert problems == [
+        "a fails the coverage gate (accounting is off by -1); fix the structure or mapping rule, "
+        "or add it to harness/coverage_allowlist.json with a group and a reason"
+    ]
+
+
+def test_error_gate_flags_a_stale_entry_that_now_passes() -> None:
+    assert gate_problems([result("a")], [entry("a")]) == [
+        "allowlist entry 'a' is stale: it now builds and closes accounting; remove it"
+    ]
+
+
+def test_error_gate_flags_an_entry_no_longer_registered() -> None:
+    assert gate_problems([result("a")], [entry("gone")]) == [
+        "allowlist entry 'gone' is stale: no longer a registered causal-LM or "
+        "image-text-to-text type; remove it"
+    ]
+
+
+def test_error_gate_flags_reasonless_and_ungrouped_entries() -> None:
+    failed = result("a", error="config: ValueError: x")
+    assert gate_problems([failed], parse_allowlist({"a": {"group": "default-config"}})) == [
+        "allowlist entry 'a' has no reason; say why it fails"
+    ]
+    assert gate_problems([failed], parse_allowlist({"a": {"reason": "  "}})) == [
+        "allowlist entry 'a' has no reason; say why it fails",
+        "allowlist entry 'a' has group ''; use one of default-config, dependency, harness",
+    ]
+
+
+def test_gate_passes_an_override_that_repairs_a_failing_default_config() -> None:
+    repaired = result("a", overrides=("head_dim",), default_error=FAILED)
+    assert gate_problems([repaired, result("b")], [], [override("a")]) == []
+
+
+def test_error_gate_flags_a_stale_override_whose_default_config_builds() -> None:
+    needless = result("a", overrides=("head_dim",), default_error=None)
+    assert gate_problems([needless], [], [override("a")]) == [
+        "override 'a' is stale: the default config builds without it; remove it"
+    ]
+
+
+def test_error_gate_flags_an_override_no_longer_registered() -> None:
+    assert gate_problems([result("a")], [], [override("gone")]) == [
+        "override 'gone' is stale: no longer a registered causal-LM or image-text-to-text type; "
+        "remove it"
+    ]
+
+
+def test_error_gate_flags_reasonless_sourceless_and_empty_overrides() -> None:
+    repaired = result("a", overrides=("head_dim",), default_error=FAILED)
+    assert gate_problems([repaired], [], [override("a", reason="", source="")]) == [
+        "override 'a' has no reason; say what the default config lacks",
+        "override 'a' has no source; cite the published config.json (or the transformers file) "
+        "its values come from",
+    ]
+    parsed = parse_overrides({"a": {"set": [], "reason": "why", "source": "where"}})
+    assert gate_problems([result("a", default_error=FAILED)], [], parsed) == [
+        "override 'a' sets nothing; give the fields it repairs in `set`"
+    ]
+
+
+def test_error_gate_flags_results_not_measured_with_the_table() -> None:
+    bare = result("a", error=FAILED)
+    assert gate_problems([bare], [entry("a")], [override("a")]) == [
+        "a was not measured with override 'a' as the table has it; run `harness coverage`"
+    ]
+    untabled = result("b", overrides=("head_dim",), default_error=FAILED)
+    assert gate_problems([untabled], [], []) == [
+        "b was measured with an override the table does not have; run `harness coverage`"
+    ]
+
+
+def test_error_overrides_must_be_an_object(tmp_path: Path) -> None:
+    with pytest.raises(InvalidConfigError, match=r"holds a JSON list; it must be an object"):
+        parse_overrides([{"set": {}}])
+    path = tmp_path / "overrides.json"
+    path.write_text("{", encoding="utf-8")
+    with pytest.raises(InvalidConfigError, match=r"overrides.json is not valid JSON"):
+        load_overrides(path)
+
+
+def test_apply_override_sets_top_level_fields_and_sub_config_fields() -> None:
+    table = override("dbrx", d_model=512, **{"attn_config.rope_theta": 5e5})
+    config = apply_override("dbrx", table)
+    assert (config.d_model, config.attn_config.rope_theta) == (512, 5e5)
+
+
+def test_error_apply_override_names_a_missing_sub_config() -> None:
+    with pytest.raises(InvalidConfigError, match=r"gpt2 has no sub-config 'text_config'"):
+        apply_override("gpt2", override("gpt2", **{"text_config.head_dim": 64}))
+
+
+def test_an_override_repairs_a_default_config_and_records_why_it_was_needed() -> None:
+    table = {"ministral": override("ministral")}
+    bare = run_architecture("ministral", overrides={})
+    repaired = run_architecture("ministral", overrides=table)
+    assert not bare.builds and "NoneType" in (bare.error or "")
+    assert (repaired.closes, repaired.overrides, repaired.default_error) == (
+        True,
+        ("head_dim",),
+        bare.error,
+    )
+
+
+def test_error_an_override_of_a_default_config_that_builds_is_stale() -> None:
+    table = {"gpt2": override("gpt2", n_layer=2)}
+    measured = run_architecture("gpt2", overrides=table)
+    assert measured.closes and measured.default_error is None
+    assert gate_problems([measured], [], list(table.values())) == [
+        "override 'gpt2' is stale: the default config builds without it; remove it"
+    ]
+
+
+def test_error_allowlist_must_be_an_object() -> None:
+    with pytest.raises(InvalidConfigError, match=r"holds a JSON list; it must be an object"):
+        parse_allowlist(["gpt2"])
+
+
+def test_error_allowlist_file_must_be_json(tmp_path: Path) -> None:
+    path = tmp_path / "allow.json"
+    path.write_text("{", encoding="utf-8")
+    with pytest.raises(InvalidConfigError, match=r"allow.json is not valid JSON"):
+        load_allowlist(path)
+
+
+# --------------------------------------------------------------------------- committed files
+
+
+def test_committed_coverage_passes_the_gate_with_the_committed_allowlist_and_overrides() -> None:
+    assert gate_problems(results_from_json(committed()), load_allowlist(), load_overrides()) == []
+
+
+def test_committed_coverage_lists_exactly_the_registered_architectures() -> None:
+    import transformers
+
+    data = committed()
+    assert data["transformers"] == transformers.__version__
+    listed = [(row["model_type"], row["task"]) for row in data["architectures"]]
+    assert listed == registered_architectures()
+
+
+def test_committed_readme_is_rendered_from_the_committed_records() -> None:
+    expected = expected_files(results_from_json(committed()), load_allowlist(), load_overrides())
+    for name, text in expected.items():
+        assert (COVERAGE / name).read_text(encoding="utf-8") == text, name
+
+
+def test_every_built_architecture_closes_accounting_exactly() -> None:
+    rows = committed()["architectures"]
+    assert all(row["accounting_difference"] in (0, None) for row in rows)
+    built = [row for row in rows if row["builds"]]
+    assert all(row["accounting_closes"] for row in built)
+
+
+@pytest.mark.parametrize("model_type", SAMPLE)
+def test_sample_architecture_matches_its_committed_record(model_type: str) -> None:
+    rows = {row["model_type"]: row for row in committed()["architectures"]}
+    fresh = run_architecture(model_type, rows[model_type]["task"])
+    assert fresh.as_json() == rows[model_type]
+
+
+@pytest.mark.skipif(
+    os.environ.get("HARNESS_FULL_COVERAGE") != "1",
+    reason="the full sweep takes ~20 s on 2 cores; set HARNESS_FULL_COVERAGE=1 to run it",
+)
+def test_full_sweep_matches_the_committed_files() -> None:
+    fresh = expected_files(sweep(), load_allowlist(), load_overrides())
+    for name, text in fresh.items():
+        assert (COVERAGE / name).read_text(encoding="utf-8") == text, name
+
+
+# --------------------------------------------------------------------------- sweep and command
+
+
+def test_error_a_failing_architecture_is_recorded_not_raised() -> None:
+    failed = run_architecture("no_such_model_type")
+    assert (failed.builds, failed.closes, failed.accounting_difference) == (False, False, None)
+    assert failed.error is not None and failed.error.startswith("config: ValueError: ")
+
+
+def test_sweep_in_worker_processes_equals_the_sweep_in_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    few = [("opt", "causal-lm"), ("gpt2", "causal-lm"), ("bert", "causal-lm")]
+    monkeypatch.setattr(coverage, "registered_architectures", lambda: few)
+    in_process = sweep(jobs=1)
+    assert [r.model_type for r in in_process] == ["bert", "gpt2", "opt"]
+    assert sweep(jobs=2) == in_process
+    assert all(r.closes for r in in_process)
+
+
+def test_coverage_command_writes_then_checks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(coverage, "registered_architectures", lambda: [("gpt2", "causal-lm")])
+    monkeypatch.setattr(coverage, "load_allowlist", lambda path=None: [])
+    monkeypatch.setattr(coverage, "load_overrides", lambda path=None: [])
+    out = tmp_path / "cov"
+    assert main(["coverage", "--check", "--quiet", "--out", str(out)]) == 1
+    assert "differs from a fresh sweep" in capsys.readouterr().err
+    assert main(["coverage", "--quiet", "--jobs", "1", "--out", str(out), "--timings"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 architectures: 1 build, 1 close accounting exactly" in printed
+    assert "gpt2" in printed.split("wall")[0]
+    assert json.loads((out / "coverage.json").read_text())["summary"]["closes"] == 1
+    assert "seconds" not in (out / "coverage.json").read_text()
+    assert main(["coverage", "--check", "--quiet", "--jobs", "1", "--out", str(out)]) == 0
