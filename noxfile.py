@@ -12,6 +12,7 @@ nox.options.sessions = ["tests", "lint"]
 CONSTRAINTS = ("-c", "constraints.txt")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 BUNDLED_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+FULL_COVERAGE = {"HARNESS_FULL_COVERAGE": "1"}  # compare coverage/ with a fresh sweep
 
 
 def install(session: nox.Session) -> None:
@@ -21,9 +22,9 @@ def install(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
-    """Run every test offline: the harness's unit tests, all model cases and goldens."""
+    """Run every test offline on all cores: unit tests, model cases, goldens, the coverage gate."""
     install(session)
-    session.run("pytest", *session.posargs, env=OFFLINE)
+    session.run("pytest", "-n", "auto", *session.posargs, env={**OFFLINE, **FULL_COVERAGE})
 
 
 @nox.session(python="3.11")
@@ -58,6 +59,21 @@ def inspect(session: nox.Session) -> None:
     install(session)
     model = session.posargs or [BUNDLED_MODEL]
     session.run("harness", "inspect", *model, "--offline", env=OFFLINE)
+
+
+@nox.session(python="3.11", default=False)
+def bench(session: nox.Session) -> None:
+    """Time inspection vs accelerate, the suite cold and warm, coverage; writes out/bench.json."""
+    install(session)
+    session.run("harness", "bench", *session.posargs, env=OFFLINE)
+
+
+@nox.session(python="3.11", default=False)
+def coverage(session: nox.Session) -> None:
+    """Sweep every transformers causal-LM / VLM architecture; rewrite coverage/ (-- --check)."""
+    install(session)
+    session.run("harness", "coverage", *session.posargs, env=OFFLINE)
+    session.run("git", "--no-pager", "diff", "--stat", "--", "coverage", external=True)
 
 
 @nox.session(python="3.11")

@@ -6,13 +6,26 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import HarnessError
 
 __all__ = ["build_parser", "main"]
 
 EXIT_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the message and where to look, without the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `<prog>: error: <message>; see <prog> --help` and exit with status 2."""
+        hint = f"see `{self.prog} --help`"
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {_one_line(message)}; {hint}\n")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +42,16 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow Hub code for model types transformers lacks; needs a pinned 40-hex --revision. "
         "This runs code from the Hub on this machine: review it first",
+    )
+    _add_no_cache(parser)
+
+
+def _add_no_cache(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build on the meta device instead of reading the inspection cache "
+        "(see `harness cache info`); the cache is neither read nor written",
     )
 
 
@@ -51,6 +74,7 @@ def _inspect(args: argparse.Namespace) -> int:
         offline=args.offline,
         token=_token(),
         trust_remote_code=args.trust_remote_code,
+        use_cache=not args.no_cache,
     )
     counts = count_parameters(inspection)
     memories = (
@@ -122,6 +146,7 @@ def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
         token=_token(),
         trust_remote_code=args.trust_remote_code,
         layers_dir=getattr(args, "layers_dir", None),
+        use_cache=not args.no_cache,
     )
     case = find_case(result.inspection.hf_id) if result.inspection.hf_id else None
     if case is None:
@@ -203,25 +228,96 @@ def _layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .audit import audit_file
+    from .writers import dump_json
+
+    report = audit_file(
+        args.config,
+        args.model,
+        offline=args.offline,
+        token=_token(),
+        layers_dir=args.layers_dir,
+    )
+    if args.json:
+        sys.stdout.write(dump_json(report.as_dict()))
+    else:
+        print("\n".join(report.lines()))
+    return report.exit_status
+
+
 def _gaps(args: argparse.Namespace) -> int:
     from .build import build_model_config
     from .gaps import case_results, write_gap_reports
 
+    use_cache = not args.no_cache
     if args.models:
-        results = [build_model_config(m, offline=args.offline, token=_token()) for m in args.models]
+        results = [
+            build_model_config(m, offline=args.offline, token=_token(), use_cache=use_cache)
+            for m in args.models
+        ]
     else:
-        results = case_results(args.cases_dir)
+        results = case_results(args.cases_dir, use_cache=use_cache)
     written = write_gap_reports(results, args.out, prune=not args.models)
     for path in written:
         print(f"wrote {path}")
     return 0
 
 
+def _add(args: argparse.Namespace) -> int:
+    from .cases import find_cases_dir
+    from .scaffold import add_model, next_steps, prepare_scaffold
+
+    cases_dir = args.cases_dir or find_cases_dir() or "cases"
+    scaffold = prepare_scaffold(
+        args.hf_id,
+        config_path=args.config,
+        revision=args.revision,
+        cases_dir=cases_dir,
+        offline=args.offline,
+        token=_token(),
+    )
+    for path in add_model(scaffold):
+        print(f"wrote {path}")
+    total = scaffold.result.config["total_params"]
+    print(f"{scaffold.hf_id}: the dry run counts {total:,} parameters. Next:")
+    for number, step in enumerate(next_steps(scaffold), start=1):
+        print(f"  {number}. {step}")
+    return 0
+
+
+def _cache_info(args: argparse.Namespace) -> int:
+    from .cache import cache_info
+
+    print("\n".join(cache_info().lines()))
+    return 0
+
+
+def _cache_clear(args: argparse.Namespace) -> int:
+    from .cache import cache_dir, clear_cache
+
+    removed = clear_cache()
+    print(f"removed {removed} entries from {cache_dir()}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import bench_command
+
+    return bench_command(args)
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from .coverage import coverage_command
+
+    return coverage_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from .dtypes import DTYPE_BYTES
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="harness",
         description="Conformance harness for Mantile-style LLM model configs.",
     )
@@ -265,7 +361,24 @@ def build_parser() -> argparse.ArgumentParser:
     gaps.add_argument(
         "--offline", action="store_true", default=None, help="never touch the network"
     )
+    _add_no_cache(gaps)
     gaps.set_defaults(func=_gaps)
+
+    add = commands.add_parser(
+        "add", help="vendor a model's config and scaffold its case file with TODO claims"
+    )
+    add.add_argument("hf_id", help="Hub id (org/name); names the case file and snapshot folder")
+    add.add_argument(
+        "--config", help="the model's config.json to vendor (default: HF cache, then the Hub)"
+    )
+    add.add_argument("--revision", help="Hub revision the config belongs to (40-hex commit best)")
+    add.add_argument(
+        "--cases-dir", help="folder of case files (default: the nearest cases/, else ./cases)"
+    )
+    add.add_argument(
+        "--offline", action="store_true", default=None, help="never touch the network"
+    )
+    add.set_defaults(func=_add)
 
     layers = commands.add_parser("layers", help="list the layer classes of the catalog or a folder")
     layers.add_argument(
@@ -273,6 +386,63 @@ def build_parser() -> argparse.ArgumentParser:
     )
     layers.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
     layers.set_defaults(func=_layers)
+
+    check = commands.add_parser(
+        "check", help="audit a hand-written Mantile config against the dry run of its model"
+    )
+    check.add_argument("config", help="the Mantile config JSON file to check")
+    check.add_argument(
+        "--model",
+        help="HF id (or config.json path) of the model it describes; default: the config's "
+        "hf_model_id, else its model_id, file name or name matched to a vendored model",
+    )
+    check.add_argument(
+        "--layers-dir",
+        help="the classes Mantile's loader knows, read from this folder (e.g. a Mantile "
+        "checkout's backend/layers) instead of the catalog; files are read, never imported",
+    )
+    check.add_argument(
+        "--offline", action="store_true", default=None, help="never touch the network"
+    )
+    check.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
+    check.set_defaults(func=_check)
+
+    cache = commands.add_parser("cache", help="show or clear the inspection cache")
+    cache_commands = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    cache_commands.add_parser("info", help="cache folder, entries and size").set_defaults(
+        func=_cache_info
+    )
+    cache_commands.add_parser("clear", help="delete every cache entry").set_defaults(
+        func=_cache_clear
+    )
+
+    from .bench import add_bench_arguments
+
+    bench = commands.add_parser(
+        "bench", help="time inspection vs accelerate, the conformance suite cold/warm, coverage"
+    )
+    add_bench_arguments(bench)
+    bench.set_defaults(func=_bench)
+
+    coverage = commands.add_parser(
+        "coverage",
+        help="run every causal-LM and image-text-to-text architecture of the installed "
+        "transformers through the harness; write coverage/README.md and coverage.json",
+    )
+    coverage.add_argument(
+        "--jobs", type=int, help="worker processes (default: all cores, os.cpu_count())"
+    )
+    coverage.add_argument("--out", default="coverage", help="output folder (default: coverage)")
+    coverage.add_argument("--quiet", action="store_true", help="no progress bar")
+    coverage.add_argument(
+        "--timings", action="store_true", help="print seconds per architecture (never written)"
+    )
+    coverage.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when the files differ from a fresh sweep",
+    )
+    coverage.set_defaults(func=_coverage)
     return parser
 
 
@@ -284,7 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except HarnessError as exc:
-        print(f"harness {args.command}: error: {exc}", file=sys.stderr)
+        print(f"harness {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -1,0 +1,240 @@
+"""`harness add`: vendor a model's config snapshot and scaffold its case file with TODO claims.
+
+The structural facts are pre-filled from the dry run of the vendored config (they pin the snapshot's
+structure); the public claims are left as `TODO`, which fails until a person fills them in with a
+source. Nothing is written unless the config builds, and nothing existing is overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .build import BuildResult, build_from_inspection
+from .cases import CLAIM_FACTS, STRUCTURE_FACTS, case_file_name, case_files, load_case_file
+from .errors import CaseError, ConfigNotFoundError, HarnessError
+from .resolve import (
+    CONFIG_FILE,
+    SNAPSHOT_META_FILE,
+    ResolvedConfig,
+    get_remote_config,
+    is_hf_id,
+    is_pinned_revision,
+    load_config_file,
+    sha256_of,
+    snapshot_dir_for,
+)
+
+__all__ = ["Scaffold", "add_model", "case_source", "next_steps", "prepare_scaffold"]
+
+_HUB = "https://huggingface.co"
+_PREFILLED_NOTE = "pre-filled by `harness add` from config.json"
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    """Everything `harness add` writes, rendered in memory before any file is touched."""
+
+    hf_id: str
+    revision: str | None
+    case_path: Path
+    snapshot_dir: Path
+    config_bytes: bytes
+    snapshot_meta: dict[str, Any]
+    case_text: str
+    result: BuildResult
+
+    @property
+    def files(self) -> dict[Path, bytes]:
+        """Each file to write and its bytes, in writing order (the case file last)."""
+        from .writers import dump_json
+
+        return {
+            self.snapshot_dir / CONFIG_FILE: self.config_bytes,
+            self.snapshot_dir / SNAPSHOT_META_FILE: dump_json(self.snapshot_meta).encode(),
+            self.case_path: self.case_text.encode(),
+        }
+
+
+def _read_source_config(
+    hf_id: str,
+    config_path: str | os.PathLike[str] | None,
+    revision: str | None,
+    *,
+    offline: bool | None,
+    token: str | None,
+) -> tuple[dict[str, Any], bytes, str | None, str]:
+    """The parsed config, its bytes, the revision they are pinned to, and where they came from."""
+    if config_path is not None:
+        path = Path(config_path)
+        if path.is_dir():
+            path = path / CONFIG_FILE
+        if not path.is_file():
+            raise ConfigNotFoundError(
+                f"--config {path} does not exist; pass the model's config.json downloaded "
+                f"from {_HUB}/{hf_id}"
+            )
+        config, data = load_config_file(path)
+        return config, data, revision, f"file given to `harness add` ({path.name})"
+    resolved = get_remote_config(hf_id, revision, offline=offline, token=token)
+    assert resolved.path is not None
+    config, data = load_config_file(Path(resolved.path))
+    commit = Path(resolved.path).parent.name  # HF cache layout: snapshots/<commit>/config.json
+    pinned = commit if is_pinned_revision(commit) else revision
+    return config, data, pinned, f"hub:{hf_id}@{pinned or 'main'}"
+
+
+def case_source(hf_id: str, revision: str | None, result: BuildResult) -> str:
+    """The Python text of a new case file: observed structural facts, TODO public claims."""
+    from .check import observed_facts
+
+    observed = observed_facts(result)
+    config_url = f"{_HUB}/{hf_id}/blob/{revision or 'main'}/{CONFIG_FILE}"
+    claims = ["total_params"]
+    if observed["active_params"] != observed["total_params"]:
+        claims.append("active_params")
+    lines = [
+        f'"""{hf_id}: public facts, each with its source; claims with their scope.',
+        "",
+        "Scaffolded by `harness add`. Fill in every TODO claim from a public source (model card,",
+        "paper, official blog or the Hub's safetensors total) and say what it counts (its scope).",
+        "The structural facts were read from config.json: confirm each against the model card or",
+        "paper and cite that instead.",
+        '"""',
+        "",
+        "from harness import TODO, Claim, Fact, ModelCase",
+        "",
+        f"CONFIG = {config_url!r}",
+        f"PREFILLED = {_PREFILLED_NOTE!r}",
+        "",
+        "CASE = ModelCase(",
+        f"    hf_id={hf_id!r},",
+        f"    revision={revision!r},",
+        "    facts={",
+    ]
+    for name in claims:
+        lines += [
+            f"        {name!r}: Claim(",
+            "            TODO,",
+            "            scope='TODO: what the published figure counts',",
+            "            source='TODO: the page that publishes it',",
+            "        ),",
+        ]
+    lines += [
+        f"        {name!r}: Fact({observed[name]!r}, source=CONFIG, note=PREFILLED),"
+        for name in STRUCTURE_FACTS
+        if observed.get(name) is not None
+    ]
+    lines += ["    },", "    sources=[CONFIG],", ")", ""]
+    return "\n".join(lines)
+
+
+def _refuse_existing(
+    hf_id: str, case_path: Path, cases_dir: Path, config_bytes: bytes, snapshot_dir: Path
+) -> None:
+    if case_path.exists():
+        raise CaseError(
+            f"{case_path} already exists; edit it, or delete it first to scaffold {hf_id} again"
+        )
+    for path in case_files(cases_dir):
+        try:
+            declared = load_case_file(path).hf_id
+        except HarnessError:
+            continue
+        if declared == hf_id:
+            raise CaseError(f"{path} already declares {hf_id}; edit that case instead")
+    vendored = snapshot_dir / CONFIG_FILE
+    if vendored.exists() and vendored.read_bytes() != config_bytes:
+        raise CaseError(
+            f"{vendored} already holds a different config for {hf_id}; delete "
+            f"{snapshot_dir} to vendor the new one (goldens and gap reports will change)"
+        )
+
+
+def prepare_scaffold(
+    hf_id: str,
+    *,
+    config_path: str | os.PathLike[str] | None = None,
+    revision: str | None = None,
+    cases_dir: str | os.PathLike[str] = "cases",
+    offline: bool | None = None,
+    token: str | None = None,
+) -> Scaffold:
+    """Read the config, dry-run it and render the snapshot and case file, writing nothing."""
+    from .inspection import inspect_resolved
+
+    if not is_hf_id(hf_id):
+        raise CaseError(
+            f"{hf_id!r} is not a Hub id of the form 'org/name'; `harness add` names the case and "
+            "the snapshot folder after it (pass the config file with --config)"
+        )
+    cases = Path(cases_dir)
+    config, config_bytes, pinned, provenance = _read_source_config(
+        hf_id, config_path, revision, offline=offline, token=token
+    )
+    snapshot_dir = snapshot_dir_for(hf_id, cases / "configs")
+    case_path = cases / case_file_name(hf_id)
+    _refuse_existing(hf_id, case_path, cases, config_bytes, snapshot_dir)
+    digest = sha256_of(config_bytes)
+    resolved = ResolvedConfig(
+        model=hf_id,
+        config=config,
+        source="file",
+        sha256=digest,
+        hf_id=hf_id,
+        path=str(snapshot_dir / CONFIG_FILE),
+        revision=pinned,
+        provenance=provenance,
+    )
+    result = build_from_inspection(inspect_resolved(resolved))
+    meta = {
+        "hf_id": hf_id,
+        "revision": pinned,
+        "sha256": digest,
+        "provenance": provenance,
+        "claims": {"meta_total_params": result.config["total_params"]},
+    }
+    return Scaffold(
+        hf_id,
+        pinned,
+        case_path,
+        snapshot_dir,
+        config_bytes,
+        meta,
+        case_source(hf_id, pinned, result),
+        result,
+    )
+
+
+def add_model(scaffold: Scaffold) -> list[Path]:
+    """Write the scaffold's files atomically; on a failure remove what this call wrote."""
+    from .writers import atomic_write_bytes
+
+    written: list[Path] = []
+    try:
+        for path, data in scaffold.files.items():
+            if path.exists() and path.read_bytes() == data:
+                continue
+            written.append(atomic_write_bytes(path, data))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def next_steps(scaffold: Scaffold) -> list[str]:
+    """What the person who ran `harness add` does next, in order."""
+    claims = [n for n in CLAIM_FACTS if f"{n!r}: Claim(" in scaffold.case_text]
+    case = scaffold.case_path.as_posix()
+    return [
+        f"fill in the TODO claims ({', '.join(claims)}) in {case} with public sources; "
+        "check the pre-filled structural facts against the model card and cite it",
+        f"run `python3 -m pytest {case}`: the TODO claims fail until they are filled, the "
+        "golden is missing until step 3",
+        "run `python3 -m nox -s snapshots` to write the golden config and the gap reports, "
+        "and review the printed diff",
+        f"commit {case}, {scaffold.snapshot_dir.as_posix()}/, golden/ and gaps/ together",
+    ]

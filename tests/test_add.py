@@ -1,0 +1,201 @@
+"""`harness add`: vendor a config, scaffold a case whose TODO claims fail; the whole add flow."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.cases import load_case_file
+from harness.cli import main
+from harness.errors import CaseError, ConfigNotFoundError, HarnessError, InvalidConfigError
+from harness.resolve import sha256_of
+from harness.scaffold import add_model, prepare_scaffold
+
+from .conftest import SNAPSHOTS, TINY_LLAMA
+
+pytest_plugins = ["pytester"]
+
+HF_ID = "acme/tiny-llama"
+CASE_NAME = "test_acme_tiny_llama.py"
+TODO_CLAIM = re.compile(r"'total_params': Claim\(\n            TODO,\n.*?\n        \),", re.S)
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A tiny Llama config.json outside any cases folder."""
+    path = tmp_path / "downloads" / "config.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(TINY_LLAMA, indent=2))
+    return path
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_add_vendors_the_config_byte_for_byte_and_scaffolds_a_case(
+    tmp_path: Path, config_file: Path
+) -> None:
+    cases = tmp_path / "cases"
+    scaffold = prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases)
+    assert not cases.exists(), "prepare_scaffold must not write anything"
+    written = add_model(scaffold)
+    assert [p.relative_to(cases).as_posix() for p in written] == [
+        "configs/acme/tiny-llama/config.json",
+        "configs/acme/tiny-llama/snapshot.json",
+        CASE_NAME,
+    ]
+    vendored = cases / "configs" / "acme" / "tiny-llama"
+    assert (vendored / "config.json").read_bytes() == config_file.read_bytes()
+    meta = json.loads((vendored / "snapshot.json").read_text())
+    assert meta["sha256"] == sha256_of(config_file.read_bytes())
+    assert meta["provenance"] == "file given to `harness add` (config.json)"
+    assert str(tmp_path) not in json.dumps(meta), "no machine path in a committed file"
+    case = load_case_file(cases / CASE_NAME)
+    assert case.hf_id == HF_ID
+    assert case.facts["total_params"].value is None
+    assert case.facts["num_layers"].value == TINY_LLAMA["num_hidden_layers"]
+    assert case.facts["num_kv_heads"].value == TINY_LLAMA["num_key_value_heads"]
+    assert case.facts["vocab_size"].value == TINY_LLAMA["vocab_size"]
+    assert meta["claims"]["meta_total_params"] == scaffold.result.config["total_params"]
+
+
+def test_add_scaffolds_an_active_params_claim_for_moe(tmp_path: Path) -> None:
+    source = SNAPSHOTS / "allenai" / "OLMoE-1B-7B-0924" / "config.json"
+    scaffold = prepare_scaffold("acme/moe", config_path=source, cases_dir=tmp_path / "cases")
+    assert "'active_params': Claim(" in scaffold.case_text
+    assert "'num_experts': Fact(64," in scaffold.case_text
+
+
+def test_add_refuses_to_overwrite_a_case(tmp_path: Path, config_file: Path) -> None:
+    cases = tmp_path / "cases"
+    add_model(prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases))
+    (cases / CASE_NAME).write_text((cases / CASE_NAME).read_text() + "# edited by a person\n")
+    with pytest.raises(CaseError, match=r"test_acme_tiny_llama.py already exists; edit it"):
+        prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases)
+    assert (cases / CASE_NAME).read_text().endswith("# edited by a person\n")
+
+
+def test_add_refuses_a_second_case_for_the_same_model(tmp_path: Path, config_file: Path) -> None:
+    cases = tmp_path / "cases"
+    add_model(prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases))
+    (cases / CASE_NAME).rename(cases / "test_renamed.py")
+    with pytest.raises(CaseError, match=r"test_renamed.py already declares acme/tiny-llama"):
+        prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases)
+
+
+def test_add_refuses_to_replace_a_different_vendored_config(
+    tmp_path: Path, config_file: Path
+) -> None:
+    cases = tmp_path / "cases"
+    add_model(prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases))
+    (cases / CASE_NAME).unlink()
+    config_file.write_text(json.dumps({**TINY_LLAMA, "num_hidden_layers": 3}))
+    with pytest.raises(CaseError, match=r"already holds a different config for acme/tiny-llama"):
+        prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases)
+
+
+@pytest.mark.parametrize(
+    ("hf_id", "content", "error", "message"),
+    [
+        ("not-an-id", TINY_LLAMA, CaseError, "is not a Hub id of the form 'org/name'"),
+        ("acme/../../x", TINY_LLAMA, CaseError, "is not a Hub id"),
+        (HF_ID, "{not json", InvalidConfigError, "is not valid JSON"),
+        (HF_ID, {**TINY_LLAMA, "model_type": "nope"}, InvalidConfigError, "model_type 'nope'"),
+        (HF_ID, None, ConfigNotFoundError, "--config .* does not exist"),
+    ],
+    ids=["not-an-id", "traversal", "bad-json", "unknown-type", "missing-file"],
+)
+def test_add_rejects_bad_input_and_writes_nothing(
+    tmp_path: Path, hf_id: str, content: object, error: type[HarnessError], message: str
+) -> None:
+    config = tmp_path / "config.json"
+    if content is not None:
+        config.write_text(content if isinstance(content, str) else json.dumps(content))
+    cases = tmp_path / "cases"
+    with pytest.raises(error, match=message):
+        prepare_scaffold(hf_id, config_path=config, cases_dir=cases)
+    assert not cases.exists()
+
+
+def test_add_offline_without_a_config_says_how_to_vendor(tmp_path: Path) -> None:
+    with pytest.raises(ConfigNotFoundError, match=r"harness add acme/absent --config"):
+        prepare_scaffold("acme/absent", cases_dir=tmp_path / "cases", offline=True)
+
+
+def test_a_failed_write_leaves_nothing_behind(
+    tmp_path: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness.writers
+
+    cases = tmp_path / "cases"
+    scaffold = prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases)
+    real = harness.writers.atomic_write_bytes
+
+    def fail_on_case(path: Path, data: bytes) -> Path:
+        if path.suffix == ".py":
+            raise OSError("disk full")
+        return real(path, data)
+
+    monkeypatch.setattr(harness.writers, "atomic_write_bytes", fail_on_case)
+    with pytest.raises(OSError, match="disk full"):
+        add_model(scaffold)
+    assert files_under(cases) == []
+
+
+def test_cli_add_prints_next_steps_then_refuses_a_second_run(
+    tmp_path: Path, config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["add", HF_ID, "--config", str(config_file), "--cases-dir", str(tmp_path / "cases")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "1. fill in the TODO claims (total_params)" in out
+    assert "nox -s snapshots" in out
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "already exists" in err[0]
+
+
+def test_end_to_end_add_fails_on_todo_then_fill_snapshot_and_green(
+    pytester: pytest.Pytester, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's add flow: add -> failing TODO claim -> fill it -> snapshots -> green."""
+    monkeypatch.chdir(pytester.path)
+    pytester.makeini("[pytest]\ntestpaths = cases golden\n")
+    assert main(["add", HF_ID, "--config", str(config_file), "--cases-dir", "cases"]) == 0
+
+    first = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    first.stdout.fnmatch_lines(
+        [
+            "*total_params: TODO claim: fill in the published value with its source*",
+            "*FAILED cases/test_acme_tiny_llama.py::total_params*",
+            "*FAILED cases/test_acme_tiny_llama.py::golden*",
+        ]
+    )
+    assert first.ret == pytest.ExitCode.TESTS_FAILED
+
+    case_path = pytester.path / "cases" / CASE_NAME
+    total = json.loads(
+        (pytester.path / "cases/configs/acme/tiny-llama/snapshot.json").read_text()
+    )["claims"]["meta_total_params"]
+    filled = (
+        f"'total_params': Claim({total}, scope='logical parameters', "
+        "source='https://example.org/tiny-llama-card'),"
+    )
+    text, replaced = TODO_CLAIM.subn(filled, case_path.read_text())
+    assert replaced == 1
+    case_path.write_text(text)
+
+    update = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--snapshot-update")
+    assert update.ret == pytest.ExitCode.TESTS_FAILED, "gap reports are still missing"
+    assert main(["gaps", "--cases-dir", "cases", "--out", "gaps", "--offline"]) == 0
+    assert (pytester.path / "golden" / "acme_tiny-llama.json").is_file()
+
+    final = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert final.ret == pytest.ExitCode.OK
+    before = first.parseoutcomes()
+    # golden/ now exists, so its no_orphans item joins the case's items.
+    assert final.parseoutcomes() == {"passed": before["passed"] + before["failed"] + 1}
