@@ -50,7 +50,7 @@ from .catalog import (
 )
 from .errors import CatalogError, ConfigNotFoundError, InvalidConfigError
 from .mapping import GAP_CLASSES
-from .resolve import find_snapshots_dir, is_hf_id, model_slug
+from .resolve import find_snapshots_dir, is_hf_id, model_slug, parse_config_text
 from .structure import Component, Structure
 
 __all__ = [
@@ -307,13 +307,11 @@ def _finding(
 def parse_mantile_config(text: str, where: str) -> dict[str, Any]:
     """Parse config text; InvalidConfigError (with line and column) unless it is an object with
     a `layer_types` list."""
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidConfigError(
-            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
-            "fix the file (a Mantile config is one JSON object with a layer_types list)"
-        ) from None
+    parsed = parse_config_text(
+        text.encode("utf-8"),
+        where,
+        fix="fix the file (a Mantile config is one JSON object with a layer_types list)",
+    )
     if not isinstance(parsed, dict):
         raise InvalidConfigError(
             f"{where} holds a JSON {type(parsed).__name__}, not an object; a Mantile config is "

@@ -160,7 +160,9 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def parse_config_text(data: bytes, where: str) -> Any:
+def parse_config_text(
+    data: bytes, where: str, fix: str = "fix the file or download config.json again"
+) -> Any:
     """Parse strict JSON: no NaN/Infinity, no duplicate keys; InvalidConfigError naming `where`."""
     try:
         return json.loads(
@@ -176,8 +178,7 @@ def parse_config_text(data: bytes, where: str) -> Any:
         ) from None
     except json.JSONDecodeError as exc:
         raise InvalidConfigError(
-            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
-            "fix the file or download config.json again"
+            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; {fix}"
         ) from None
     except _NotStrictJSON as exc:
         raise InvalidConfigError(f"{where} is not strict JSON: {exc}") from None

@@ -412,6 +412,25 @@ def test_error_bad_json_names_file_line_and_column(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ('{"layer_types": [], "total_params": NaN}', "NaN is not a JSON number"),
+        ('{"layer_types": [], "layer_types": []}', "layer_types"),
+    ],
+    ids=["nan", "duplicate-key"],
+)
+def test_error_json_that_python_accepts_but_is_not_strict(
+    tmp_path: Path, text: str, refused: str
+) -> None:
+    path = tmp_path / "loose.json"
+    path.write_text(text)
+    with pytest.raises(
+        errors.InvalidConfigError, match=rf"loose\.json is not strict JSON: .*{refused}"
+    ):
+        load_mantile_config(path)
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("[1, 2]", "holds a JSON list, not an object"),
