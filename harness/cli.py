@@ -375,9 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--cases-dir", help="folder of case files (default: the nearest cases/, else ./cases)"
     )
-    add.add_argument(
-        "--offline", action="store_true", default=None, help="never touch the network"
-    )
+    add.add_argument("--offline", action="store_true", default=None, help="never touch the network")
     add.set_defaults(func=_add)
 
     layers = commands.add_parser("layers", help="list the layer classes of the catalog or a folder")

@@ -22,6 +22,7 @@ from .resolve import (
     get_remote_config,
     is_hf_id,
     is_pinned_revision,
+    is_valid_revision,
     load_config_file,
     sha256_of,
     snapshot_dir_for,
@@ -169,6 +170,11 @@ def prepare_scaffold(
         raise CaseError(
             f"{hf_id!r} is not a Hub id of the form 'org/name'; `harness add` names the case and "
             "the snapshot folder after it (pass the config file with --config)"
+        )
+    if revision is not None and not is_valid_revision(revision):
+        raise CaseError(
+            f"--revision {revision!r} is not a branch, tag or commit name; pass the 40-hex "
+            f"commit of {hf_id} the config comes from"
         )
     cases = Path(cases_dir)
     config, config_bytes, pinned, provenance = _read_source_config(

@@ -106,18 +106,20 @@ def test_add_refuses_to_replace_a_different_vendored_config(
         (HF_ID, "{not json", InvalidConfigError, "is not valid JSON"),
         (HF_ID, {**TINY_LLAMA, "model_type": "nope"}, InvalidConfigError, "model_type 'nope'"),
         (HF_ID, None, ConfigNotFoundError, "--config .* does not exist"),
+        (HF_ID + "@../../etc", TINY_LLAMA, CaseError, "--revision '../../etc' is not a branch"),
     ],
-    ids=["not-an-id", "traversal", "bad-json", "unknown-type", "missing-file"],
+    ids=["not-an-id", "traversal", "bad-json", "unknown-type", "missing-file", "bad-revision"],
 )
 def test_add_rejects_bad_input_and_writes_nothing(
     tmp_path: Path, hf_id: str, content: object, error: type[HarnessError], message: str
 ) -> None:
+    hf_id, _, revision = hf_id.partition("@")
     config = tmp_path / "config.json"
     if content is not None:
         config.write_text(content if isinstance(content, str) else json.dumps(content))
     cases = tmp_path / "cases"
     with pytest.raises(error, match=message):
-        prepare_scaffold(hf_id, config_path=config, cases_dir=cases)
+        prepare_scaffold(hf_id, config_path=config, revision=revision or None, cases_dir=cases)
     assert not cases.exists()
 
 
@@ -178,9 +180,8 @@ def test_end_to_end_add_fails_on_todo_then_fill_snapshot_and_green(
     assert first.ret == pytest.ExitCode.TESTS_FAILED
 
     case_path = pytester.path / "cases" / CASE_NAME
-    total = json.loads(
-        (pytester.path / "cases/configs/acme/tiny-llama/snapshot.json").read_text()
-    )["claims"]["meta_total_params"]
+    snapshot = pytester.path / "cases/configs/acme/tiny-llama/snapshot.json"
+    total = json.loads(snapshot.read_text())["claims"]["meta_total_params"]
     filled = (
         f"'total_params': Claim({total}, scope='logical parameters', "
         "source='https://example.org/tiny-llama-card'),"
