@@ -200,3 +200,29 @@ def test_end_to_end_add_fails_on_todo_then_fill_snapshot_and_green(
     before = first.parseoutcomes()
     # golden/ now exists, so its no_orphans item joins the case's items.
     assert final.parseoutcomes() == {"passed": before["passed"] + before["failed"] + 1}
+
+
+def test_add_from_the_hf_cache_pins_the_commit_it_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --config, `add` takes the HF cache's copy and records its commit as the revision."""
+    import huggingface_hub.constants
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    hub_cache = tmp_path / "hub"
+    repo = hub_cache / "models--acme--tiny-llama"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    snapshot = repo / "snapshots" / commit / "config.json"
+    snapshot.parent.mkdir(parents=True)
+    snapshot.write_text(json.dumps(TINY_LLAMA))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hub_cache))
+
+    scaffold = prepare_scaffold(HF_ID, cases_dir=tmp_path / "cases", offline=True)
+    assert scaffold.revision == commit
+    assert scaffold.snapshot_meta["provenance"] == f"hub:{HF_ID}@{commit}"
+    assert scaffold.config_bytes == snapshot.read_bytes()
+    assert f"revision={commit!r}" in scaffold.case_text
+    assert f"/blob/{commit}/config.json" in scaffold.case_text
+    add_model(scaffold)
+    assert load_case_file(tmp_path / "cases" / CASE_NAME).revision == commit
