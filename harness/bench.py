@@ -350,7 +350,8 @@ def time_models(
         try:
             runners[side](model)
         except Exception as exc:  # a bench reports a failing path, it does not stop
-            errors[model] = f"{side}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            first_line = next(iter(str(exc).splitlines()), "")
+            errors[model] = f"{side}: {type(exc).__name__}: {first_line[:200]}"
             continue
         runs[model][side].append(clock() - start)
     return [

@@ -66,8 +66,8 @@ INSPECTION = "inspection"
 FLOPS = "flops"
 # The harness modules whose source decides each kind of cached result.
 CODE_FILES: dict[str, tuple[str, ...]] = {
-    INSPECTION: ("inspection.py", "limits.py"),
-    FLOPS: ("flops.py", "inspection.py", "catalog.py"),
+    INSPECTION: ("cache.py", "inspection.py", "limits.py"),
+    FLOPS: ("cache.py", "flops.py", "inspection.py", "catalog.py"),
 }
 _IDENTITY_FIELDS = ("kind", "config_sha256", "revision", "trust_remote_code")
 _TAG = "$type"
@@ -236,7 +236,7 @@ def read_entry(key: CacheKey, directory: Path) -> Lookup:
     head, _, body = data.partition(b"\n")
     try:
         header = json.loads(head)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return Lookup("corrupt", detail=f"{path}: the header is not JSON: {exc}")
     if not isinstance(header, dict) or not isinstance(header.get("key"), dict):
         return Lookup("corrupt", detail=f"{path} is not a cache entry")
@@ -254,7 +254,7 @@ def read_entry(key: CacheKey, directory: Path) -> Lookup:
         return Lookup("corrupt", detail=f"{path}: the payload does not match its sha256")
     try:
         payload = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return Lookup("corrupt", detail=f"{path}: the payload is not JSON: {exc}")
     if not isinstance(payload, dict):
         return Lookup("corrupt", detail=f"{path}: the payload is not an object")
@@ -287,14 +287,18 @@ def cached(
     folder = directory if directory is not None else cache_dir()
     lookup = read_entry(key, folder)
     if lookup.hit and lookup.payload is not None:
-        with contextlib.suppress(KeyError, TypeError, ValueError):
+        with contextlib.suppress(KeyError, TypeError, ValueError, RecursionError):
             return decode(lookup.payload)
     value = compute()
     # A cache that cannot be written only costs speed, never a result: warn and go on.
     try:
         write_entry(key, encode(value), folder)
     except OSError as exc:
-        advice = f"{exc}; set {CACHE_ENV} to a writable folder, or pass --no-cache"
+        reason = str(exc).partition("; choose another output path")[0]
+        advice = (
+            f"{reason}; set {CACHE_ENV} to a writable folder, or turn the cache off "
+            "(--no-cache on the command line, --harness-no-cache under pytest)"
+        )
     except UncacheableError as exc:
         advice = f"{exc}; it is computed again on every run (a harness bug: please report it)"
     else:

@@ -106,6 +106,7 @@ class Status(str, Enum):
     MATCH = "match"
     MISMATCH = "mismatch"
     NOT_RUN = "not run"
+    FAILED = "failed"  # an entry with a formula the forward pass could not measure
 
 
 @dataclass(frozen=True)
@@ -182,9 +183,14 @@ class FlopsReport:
         return tuple(c for c in self.components if c.status is Status.NOT_RUN)
 
     @property
+    def failed(self) -> tuple[ComponentFlops, ...]:
+        """Rows with a class formula that the forward pass on meta could not measure."""
+        return tuple(c for c in self.components if c.status is Status.FAILED)
+
+    @property
     def passed(self) -> bool:
-        """True when no row disagrees."""
-        return not self.mismatches
+        """True when no row disagrees and every row with a formula was measured."""
+        return not self.mismatches and not self.failed
 
     @property
     def settings(self) -> str:
@@ -229,12 +235,21 @@ class FlopsReport:
 
     def failure_message(self) -> str:
         """Why the check fails: every row as a table, then how to read a mismatch."""
-        count = len(self.mismatches)
+        count, failed = len(self.mismatches), len(self.failed)
+        problems = []
+        if count:
+            problems.append(
+                f"{count} FLOP count{'s' if count > 1 else ''} of the catalog "
+                f"disagree{'' if count > 1 else 's'} with PyTorch's FlopCounterMode"
+            )
+        if failed:
+            problems.append(
+                f"{failed} entr{'ies' if failed > 1 else 'y'} with a class formula could not be "
+                "measured because the forward pass on meta failed (see the reasons below)"
+            )
         return "\n".join(
             [
-                f"{self.model}: {count} FLOP count{'s' if count > 1 else ''} of the catalog "
-                f"disagree{'' if count > 1 else 's'} with PyTorch's FlopCounterMode "
-                f"({self.settings}):",
+                f"{self.model}: {' and '.join(problems)} ({self.settings}):",
                 self.table(),
                 READING_HINT,
             ]
@@ -591,27 +606,36 @@ def _neighbours(target: _Target, targets: Sequence[_Target]) -> tuple[list[_Targ
     return sharing, sorted(outermost)
 
 
-def _measured(target: _Target, run: _Pass, targets: Sequence[_Target]) -> tuple[int | None, str]:
-    """PyTorch's FLOPs of the entry's own module, or None and why they cannot be read."""
+def _measured(
+    target: _Target, run: _Pass, targets: Sequence[_Target]
+) -> tuple[int | None, str, bool]:
+    """PyTorch's FLOPs of the entry's own module, or None, why, and whether the pass failed."""
     module = target.module
     if module is None:
-        return None, "no module: the entry has no tensors to locate it"
+        return None, "no module: the entry has no tensors to locate it", False
     if module not in run.done:
         if run.failure is None:
-            return None, f"{module} was never called in the forward pass (weights used elsewhere?)"
+            return (
+                None,
+                f"{module} was never called in the forward pass (weights used elsewhere?)",
+                False,
+            )
         if run.failed_in is not None and (
             _inside(run.failed_in, module) or run.failed_in == module
         ):
-            return None, f"the forward pass on meta failed inside {run.failed_in}: {run.failure}"
-        return None, f"the forward pass on meta stopped before {module} ran: {run.failure}"
+            failure = f"the forward pass on meta failed inside {run.failed_in}: {run.failure}"
+            return None, failure, True
+        return None, f"the forward pass on meta stopped before {module} ran: {run.failure}", True
     sharing, nested = _neighbours(target, targets)
     if sharing:
         names = ", ".join(f"{o.entry.name} ({o.entry.class_name})" for o in sharing)
-        return None, (
+        return (
+            None,
             f"{module} also runs the matmuls of {names}; PyTorch counts "
-            f"{run.count(module):,} for the module and that count cannot be split"
+            f"{run.count(module):,} for the module and that count cannot be split",
+            False,
         )
-    return run.count(module) - sum(run.count(path) for path in nested), ""
+    return run.count(module) - sum(run.count(path) for path in nested), "", False
 
 
 def _gap_reason(target: _Target) -> str:
@@ -626,7 +650,7 @@ def _compare(
     target: _Target, phase: _Phase, run: _Pass, targets: Sequence[_Target]
 ) -> ComponentFlops:
     entry = target.entry
-    pytorch, why = _measured(target, run, targets)
+    pytorch, why, pass_failed = _measured(target, run, targets)
     if not entry.supported and entry.gap_kind != "lm_head":
         reason = _gap_reason(target) + (f"; {why}" if why and target.owns_matmul else "")
         return _row(target, phase, Status.NOT_RUN, pytorch=pytorch, reason=reason)
@@ -637,7 +661,8 @@ def _compare(
             target, phase, Status.MISMATCH, pytorch=pytorch, reason=f"catalog formula fails: {exc}"
         )
     if pytorch is None:
-        return _row(target, phase, Status.NOT_RUN, catalog=catalog, reason=why)
+        status = Status.FAILED if pass_failed else Status.NOT_RUN
+        return _row(target, phase, status, catalog=catalog, reason=why)
     status = Status.MATCH if pytorch == catalog else Status.MISMATCH
     reason = "" if status is Status.MATCH else _mismatch_hint(entry, phase, pytorch - catalog)
     if entry.gap_kind == "lm_head":
@@ -664,7 +689,7 @@ def _unattributed(targets: Sequence[_Target], phase: _Phase, run: _Pass) -> Comp
     if run.failure is not None:
         return row(
             pytorch=None,
-            status=Status.NOT_RUN,
+            status=Status.FAILED,
             reason=f"the forward pass did not finish: {run.failure}",
         )
     residual = run.total - sum(run.count(p) for p in outer)
@@ -697,8 +722,13 @@ def _rows(targets: Sequence[_Target], phase: _Phase, run: _Pass) -> Iterator[Com
 
 
 def _not_run(targets: Sequence[_Target], phase: _Phase, reason: str) -> Iterator[ComponentFlops]:
+    """Rows of a phase that could not run: failed where the entry has a formula to compare."""
     for target in targets:
-        yield _row(target, phase, Status.NOT_RUN, reason=reason)
+        entry = target.entry
+        if entry.supported or entry.gap_kind == "lm_head":
+            yield _row(target, phase, Status.FAILED, reason=reason)
+        else:
+            yield _row(target, phase, Status.NOT_RUN, reason=_gap_reason(target))
 
 
 def cross_check(
@@ -731,7 +761,12 @@ def cross_check(
         decode = _Phase("decode", BATCH_SIZE, 1, decode_context)
         cache = _cache_of(first.output)
         if first.failure is not None or cache is None:
-            rows += _not_run(targets, decode, f"no cache from the prefill pass: {first.failure}")
+            why = (
+                f"the prefill pass failed: {first.failure}"
+                if first.failure is not None
+                else "the prefill pass returned no KV cache to decode from"
+            )
+            rows += _not_run(targets, decode, why)
         else:
             rows += _rows(targets, decode, _forward(model, 1, cache))
     return FlopsReport(

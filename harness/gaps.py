@@ -1185,9 +1185,15 @@ def write_gap_reports(
 
 def case_results(cases_dir: str | Path = "cases", *, use_cache: bool = True) -> list[BuildResult]:
     """Build every `cases/test_*.py` model offline, sorted by Hub id (what `harness gaps` uses)."""
-    from .cases import load_cases
+    from .cases import case_files, load_cases
     from .check import build_case
+    from .errors import CaseError
 
+    if not case_files(cases_dir):
+        raise CaseError(
+            f"{cases_dir} holds no case files (test_*.py); pass the folder of your model cases "
+            "with --cases-dir (gap reports are rebuilt from every case, so none were touched)"
+        )
     return [
         build_case(case, offline=True, use_cache=use_cache)[0] for case in load_cases(cases_dir)
     ]

@@ -313,12 +313,25 @@ def _build_config(
     return hf_config, notes
 
 
-def _remote_config(resolved: ResolvedConfig, revision: str | None) -> Any:  # pragma: no cover
+def _remote_config(resolved: ResolvedConfig, revision: str | None) -> Any:
+    """The config class from the Hub code the case opted into; offline reads only the HF cache."""
     import transformers
 
-    return transformers.AutoConfig.from_pretrained(
-        resolved.hf_id or resolved.model, revision=revision, trust_remote_code=True
-    )
+    from .resolve import offline_requested
+
+    try:
+        return transformers.AutoConfig.from_pretrained(
+            resolved.hf_id or resolved.model,
+            revision=revision,
+            trust_remote_code=True,
+            local_files_only=offline_requested(None),
+        )
+    except Exception as exc:  # transformers and huggingface_hub raise many types here
+        raise ModelBuildError(
+            f"{resolved.model}: the opted-in remote code at revision {revision} could not be "
+            f"loaded: {type(exc).__name__}: {_first_line(exc)}; run once online to fetch it "
+            "into the HF cache, or check the revision"
+        ) from None
 
 
 def _model_builder(

@@ -84,6 +84,15 @@ def test_a_failing_model_keeps_its_error_and_the_others_are_timed() -> None:
     assert good.ratio == 1.0
 
 
+def test_an_exception_without_a_message_is_still_reported() -> None:
+    def harness(model: str) -> None:
+        raise RuntimeError()
+
+    runners = {"harness": harness, "accelerate": lambda model: None}
+    [timing] = time_models(["m"], 2, runners, ticking().__next__)
+    assert timing.error == "harness: RuntimeError: "
+
+
 def fake_report(**changes: object) -> BenchReport:
     models = (
         ModelTiming("org/small", (0.1, 0.2, 0.3), (0.4, 0.5, 0.6)),

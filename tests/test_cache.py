@@ -209,6 +209,10 @@ BAD_ENTRIES = {
     "truncated": ("corrupt", lambda path: path.write_text(path.read_text()[:-40])),
     "empty": ("corrupt", lambda path: path.write_text("")),
     "not an entry": ("corrupt", lambda path: path.write_text("[1, 2]\n{}\n")),
+    "nested too deeply": (
+        "corrupt",
+        lambda path: path.write_text("[" * 100_000 + "]" * 100_000 + "\n{}\n"),
+    ),
     "payload edited": (
         "corrupt",
         lambda path: path.write_text(path.read_text().replace('"x"', '"y"')),

@@ -124,18 +124,22 @@ def test_moe_with_batched_experts_matches(write_config) -> None:
     assert moe.pytorch == 2 * tokens * H * experts + 2 * tokens * top_k * 3 * H * INTER
 
 
-def test_moe_routing_that_fails_on_meta_is_reported_not_run(write_config) -> None:
+def test_moe_routing_that_fails_on_meta_fails_the_check_with_the_exception(write_config) -> None:
     report = check(build(write_config, TINY_MIXTRAL), experts_implementation="eager")
-    assert report.passed  # nothing disagrees ...
-    moe = row(report, "moe")  # ... but the MoE block is listed, with the exception
-    assert moe.status is Status.NOT_RUN and moe.pytorch is None
+    assert not report.passed and not report.mismatches  # nothing disagrees, but ...
+    moe = row(report, "moe")  # ... the MoE block, which has a formula, was never measured
+    assert moe.status is Status.FAILED and moe.pytorch is None
     assert moe.reason.startswith(
         "the forward pass on meta failed inside model.layers.0.mlp.experts: NotImplementedError"
     )
     assert row(report, "attention").status is Status.MATCH  # it ran before the MoE block
-    assert row(report, "lm_head").reason.startswith("the forward pass on meta stopped before")
-    lines = report.not_run_lines()
-    assert [line.split(" (")[0] for line in lines] == ["moe", "lm_head", "unattributed"]
+    lm_head = row(report, "lm_head")
+    assert lm_head.status is Status.FAILED
+    assert lm_head.reason.startswith("the forward pass on meta stopped before")
+    assert [r.name for r in report.failed] == ["moe", "lm_head", "unattributed"]
+    message = report.failure_message()
+    assert "3 entries with a class formula could not be measured" in message
+    assert "NotImplementedError" in message
 
 
 def test_bias_gaps_are_not_run_and_biases_add_no_flops(write_config) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -508,3 +509,20 @@ def _no_obtained_files_left() -> Iterator[None]:
     """file_regression writes .obtained files in its tmp datadir, never in gaps/."""
     yield
     assert not list(GAPS.glob("*.obtained*"))
+
+
+@pytest.mark.parametrize("cases", ["casez", "empty"])
+def test_error_a_wrong_cases_dir_touches_no_gap_report(
+    tmp_path: Path, cases: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in --cases-dir must not prune every committed report: nothing to rebuild them."""
+    from harness.cli import main
+
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "gaps"
+    shutil.copytree(GAPS, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    status = main(["gaps", "--cases-dir", str(tmp_path / cases), "--out", str(out), "--offline"])
+    assert status == 2
+    assert "holds no case files" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

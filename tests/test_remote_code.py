@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -175,7 +176,7 @@ def test_opt_in_with_pinned_revision_asks_transformers_for_that_revision(
     path = str(write_config(REMOTE))
     inspection = inspect_model_structure(path, PINNED, trust_remote_code=True)
     assert spies.named("AutoConfig.from_pretrained") == [
-        {"args": (path,), "revision": PINNED, "trust_remote_code": True}
+        {"args": (path,), "revision": PINNED, "trust_remote_code": True, "local_files_only": True}
     ]
     assert spies.named("AutoConfig.for_model") == []
     assert "built with reviewed remote code" in inspection.notes
@@ -219,6 +220,30 @@ def test_cli_needs_both_flags(
         assert "needs code from the Hub" in err and "--trust-remote-code" in err
 
 
+def test_cli_offline_flag_keeps_opted_in_remote_code_off_the_network(
+    spies: Spies, write_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    flags = ["--trust-remote-code", "--revision", PINNED, "--no-cache"]
+    assert main(["inspect", str(write_config(REMOTE)), "--offline", *flags]) == 0
+    assert main(["inspect", str(write_config(REMOTE)), *flags]) == 0
+    requests = spies.named("AutoConfig.from_pretrained")
+    assert [r["local_files_only"] for r in requests] == [True, False]
+    assert "HF_HUB_OFFLINE" not in os.environ, "--offline is scoped to the command"
+
+
+def test_error_opted_in_remote_code_that_cannot_load_is_one_line(
+    write_config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No code files next to the config and offline: a harness error, not an OSError traceback."""
+    path = str(write_config(REMOTE))
+    with pytest.raises(errors.ModelBuildError, match="opted-in remote code at revision"):
+        inspect_model_structure(path, PINNED, trust_remote_code=True, use_cache=False)
+    status = main(["inspect", path, "--trust-remote-code", "--revision", PINNED, "--no-cache"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and "could not be loaded" in err[0]
+
+
 @pytest.fixture
 def remote_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A vendored snapshot of org/remote-model (unknown type, auto_map) pinned to PINNED."""
@@ -250,7 +275,12 @@ def test_case_opting_in_with_pin_reaches_transformers_once(
     case = ModelCase(hf_id="org/remote-model", revision=PINNED, facts=FACTS, trust_remote_code=True)
     build_case(case, use_cache=False)
     assert spies.named("AutoConfig.from_pretrained") == [
-        {"args": ("org/remote-model",), "revision": PINNED, "trust_remote_code": True}
+        {
+            "args": ("org/remote-model",),
+            "revision": PINNED,
+            "trust_remote_code": True,
+            "local_files_only": True,
+        }
     ]
 
 
