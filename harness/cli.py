@@ -277,6 +277,7 @@ def _add(args: argparse.Namespace) -> int:
         cases_dir=cases_dir,
         offline=args.offline,
         token=_token(),
+        trust_remote_code=args.trust_remote_code,
     )
     for path in add_model(scaffold):
         print(f"wrote {path}")
@@ -377,6 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--cases-dir", help="folder of case files (default: the nearest cases/, else ./cases)"
     )
     add.add_argument("--offline", action="store_true", default=None, help="never touch the network")
+    add.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="the model needs Hub code: build it with the code at --revision (a 40-hex commit "
+        "you reviewed) and record the opt-in in the case",
+    )
     add.set_defaults(func=_add)
 
     layers = commands.add_parser("layers", help="list the layer classes of the catalog or a folder")

@@ -14,7 +14,7 @@ from typing import Any
 
 from .build import BuildResult, build_from_inspection
 from .cases import CLAIM_FACTS, STRUCTURE_FACTS, case_file_name, case_files, load_case_file
-from .errors import CaseError, ConfigNotFoundError, HarnessError
+from .errors import CaseError, ConfigNotFoundError, HarnessError, OfflineSnapshotMissingError
 from .resolve import (
     CONFIG_FILE,
     SNAPSHOT_META_FILE,
@@ -46,17 +46,32 @@ class Scaffold:
     snapshot_meta: dict[str, Any]
     case_text: str
     result: BuildResult
+    already_vendored: bool = False  # the same config.json is vendored: keep its snapshot.json
 
     @property
     def files(self) -> dict[Path, bytes]:
         """Each file to write and its bytes, in writing order (the case file last)."""
         from .writers import dump_json
 
-        return {
+        snapshot = {
             self.snapshot_dir / CONFIG_FILE: self.config_bytes,
             self.snapshot_dir / SNAPSHOT_META_FILE: dump_json(self.snapshot_meta).encode(),
+        }
+        return {
+            **({} if self.already_vendored else snapshot),
             self.case_path: self.case_text.encode(),
         }
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The config to vendor: parsed, its bytes, its revision, provenance and where it was read."""
+
+    config: dict[str, Any]
+    data: bytes
+    revision: str | None
+    provenance: str
+    path: Path
 
 
 def _read_source_config(
@@ -66,8 +81,8 @@ def _read_source_config(
     *,
     offline: bool | None,
     token: str | None,
-) -> tuple[dict[str, Any], bytes, str | None, str]:
-    """The parsed config, its bytes, the revision they are pinned to, and where they came from."""
+) -> _Source:
+    """The config from --config, else the HF cache or the Hub, pinned to the commit it came from."""
     if config_path is not None:
         path = Path(config_path)
         if path.is_dir():
@@ -78,16 +93,25 @@ def _read_source_config(
                 f"from {_HUB}/{hf_id}"
             )
         config, data = load_config_file(path)
-        return config, data, revision, f"file given to `harness add` ({path.name})"
-    resolved = get_remote_config(hf_id, revision, offline=offline, token=token)
+        return _Source(config, data, revision, f"file given to `harness add` ({path.name})", path)
+    try:
+        resolved = get_remote_config(hf_id, revision, offline=offline, token=token)
+    except OfflineSnapshotMissingError:
+        raise ConfigNotFoundError(
+            f"offline mode: {hf_id} is not in the HF cache; pass its config.json with "
+            f"`harness add {hf_id} --config path/to/config.json`, or run online"
+        ) from None
     assert resolved.path is not None
-    config, data = load_config_file(Path(resolved.path))
-    commit = Path(resolved.path).parent.name  # HF cache layout: snapshots/<commit>/config.json
+    path = Path(resolved.path)
+    config, data = load_config_file(path)
+    commit = path.parent.name  # HF cache layout: snapshots/<commit>/config.json
     pinned = commit if is_pinned_revision(commit) else revision
-    return config, data, pinned, f"hub:{hf_id}@{pinned or 'main'}"
+    return _Source(config, data, pinned, f"hub:{hf_id}@{pinned or 'main'}", path)
 
 
-def case_source(hf_id: str, revision: str | None, result: BuildResult) -> str:
+def case_source(
+    hf_id: str, revision: str | None, result: BuildResult, *, trust_remote_code: bool = False
+) -> str:
     """The Python text of a new case file: observed structural facts, TODO public claims."""
     from .check import observed_facts
 
@@ -113,6 +137,7 @@ def case_source(hf_id: str, revision: str | None, result: BuildResult) -> str:
         "CASE = ModelCase(",
         f"    hf_id={hf_id!r},",
         f"    revision={revision!r},",
+        *(["    trust_remote_code=True,"] if trust_remote_code else []),
         "    facts={",
     ]
     for name in claims:
@@ -154,6 +179,21 @@ def _refuse_existing(
         )
 
 
+def _vendored_meta(snapshot_dir: Path, revision: str | None) -> dict[str, Any] | None:
+    """The snapshot.json of an identical config already vendored, checked against --revision."""
+    meta_path = snapshot_dir / SNAPSHOT_META_FILE
+    if not meta_path.is_file():
+        return None
+    meta, _ = load_config_file(meta_path)
+    recorded = meta.get("revision")
+    if revision is not None and recorded is not None and revision != recorded:
+        raise CaseError(
+            f"{meta_path} records revision {recorded!r} for this config, not {revision!r}; "
+            "drop --revision, or delete the snapshot folder to vendor it again"
+        )
+    return meta
+
+
 def prepare_scaffold(
     hf_id: str,
     *,
@@ -162,6 +202,7 @@ def prepare_scaffold(
     cases_dir: str | os.PathLike[str] = "cases",
     offline: bool | None = None,
     token: str | None = None,
+    trust_remote_code: bool = False,
 ) -> Scaffold:
     """Read the config, dry-run it and render the snapshot and case file, writing nothing."""
     from .inspection import inspect_resolved
@@ -177,29 +218,35 @@ def prepare_scaffold(
             f"commit of {hf_id} the config comes from"
         )
     cases = Path(cases_dir)
-    config, config_bytes, pinned, provenance = _read_source_config(
-        hf_id, config_path, revision, offline=offline, token=token
-    )
+    source = _read_source_config(hf_id, config_path, revision, offline=offline, token=token)
     snapshot_dir = snapshot_dir_for(hf_id, cases / "configs")
     case_path = cases / case_file_name(hf_id)
-    _refuse_existing(hf_id, case_path, cases, config_bytes, snapshot_dir)
-    digest = sha256_of(config_bytes)
+    _refuse_existing(hf_id, case_path, cases, source.data, snapshot_dir)
+    existing = _vendored_meta(snapshot_dir, revision)
+    pinned = existing.get("revision") if existing is not None else source.revision
+    if trust_remote_code and not is_pinned_revision(pinned):
+        raise CaseError(
+            f"{hf_id}: --trust-remote-code needs --revision with the 40-hex commit whose code "
+            "you reviewed; the case records it so the same code is used every time"
+        )
+    digest = sha256_of(source.data)
     resolved = ResolvedConfig(
         model=hf_id,
-        config=config,
+        config=source.config,
         source="file",
         sha256=digest,
         hf_id=hf_id,
-        path=str(snapshot_dir / CONFIG_FILE),
+        path=str(source.path),
         revision=pinned,
-        provenance=provenance,
+        provenance=source.provenance,
     )
-    result = build_from_inspection(inspect_resolved(resolved))
-    meta = {
+    inspection = inspect_resolved(resolved, trust_remote_code=trust_remote_code, revision=pinned)
+    result = build_from_inspection(inspection)
+    meta = existing or {
         "hf_id": hf_id,
         "revision": pinned,
         "sha256": digest,
-        "provenance": provenance,
+        "provenance": source.provenance,
         "claims": {"meta_total_params": result.config["total_params"]},
     }
     return Scaffold(
@@ -207,10 +254,11 @@ def prepare_scaffold(
         pinned,
         case_path,
         snapshot_dir,
-        config_bytes,
+        source.data,
         meta,
-        case_source(hf_id, pinned, result),
+        case_source(hf_id, pinned, result, trust_remote_code=trust_remote_code),
         result,
+        already_vendored=existing is not None,
     )
 
 

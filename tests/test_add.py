@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,65 @@ def test_add_from_the_hf_cache_pins_the_commit_it_came_from(
     assert f"/blob/{commit}/config.json" in scaffold.case_text
     add_model(scaffold)
     assert load_case_file(tmp_path / "cases" / CASE_NAME).revision == commit
+
+
+def test_add_again_after_deleting_the_case_keeps_the_vendored_snapshot(tmp_path: Path) -> None:
+    """Re-scaffolding a vendored model keeps its snapshot.json: provenance and claims survive."""
+    cases = tmp_path / "cases"
+    model = "meta-llama/Llama-3.2-1B"
+    shutil.copytree(SNAPSHOTS / model, cases / "configs" / model)
+    meta_before = (cases / "configs" / model / "snapshot.json").read_bytes()
+    scaffold = prepare_scaffold(model, config_path=SNAPSHOTS / model, cases_dir=cases)
+    written = add_model(scaffold)
+    assert [p.name for p in written] == ["test_meta_llama_llama_3_2_1b.py"]
+    assert (cases / "configs" / model / "snapshot.json").read_bytes() == meta_before
+    with pytest.raises(CaseError, match="already exists"):
+        prepare_scaffold(model, config_path=SNAPSHOTS / model, cases_dir=cases)
+
+
+def test_add_refuses_a_revision_other_than_the_vendored_one(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    model = "meta-llama/Llama-3.2-1B"
+    shutil.copytree(SNAPSHOTS / model, cases / "configs" / model)
+    meta = cases / "configs" / model / "snapshot.json"
+    meta.write_text(meta.read_text().replace('"revision": null', f'"revision": "{"a" * 40}"'))
+    with pytest.raises(CaseError, match=r"records revision 'a{40}' for this config, not 'b{40}'"):
+        prepare_scaffold(model, config_path=SNAPSHOTS / model, cases_dir=cases, revision="b" * 40)
+
+
+def test_add_trust_remote_code_needs_a_pinned_revision(tmp_path: Path, config_file: Path) -> None:
+    with pytest.raises(CaseError, match="--trust-remote-code needs --revision with the 40-hex"):
+        prepare_scaffold(
+            HF_ID, config_path=config_file, cases_dir=tmp_path / "cases", trust_remote_code=True
+        )
+
+
+def test_add_opted_in_case_records_trust_remote_code(tmp_path: Path, config_file: Path) -> None:
+    """A native config with the opt-in still builds natively; the case records the opt-in."""
+    pinned = "c" * 40
+    scaffold = prepare_scaffold(
+        HF_ID,
+        config_path=config_file,
+        cases_dir=tmp_path / "cases",
+        revision=pinned,
+        trust_remote_code=True,
+    )
+    add_model(scaffold)
+    case = load_case_file(tmp_path / "cases" / CASE_NAME)
+    assert case.trust_remote_code and case.revision == pinned
+
+
+def test_add_errors_name_the_file_given_not_the_vendored_path(tmp_path: Path) -> None:
+    given = tmp_path / "downloads" / "no_arch.json"
+    given.parent.mkdir()
+    given.write_text(json.dumps({k: v for k, v in TINY_LLAMA.items() if k != "architectures"}))
+    with pytest.raises(InvalidConfigError, match=r"no_arch\.json has no `architectures` list"):
+        prepare_scaffold(HF_ID, config_path=given, cases_dir=tmp_path / "cases")
+
+
+def test_add_offline_without_config_ignores_vendored_snapshots_and_says_so(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    model = "meta-llama/Llama-3.2-1B"
+    shutil.copytree(SNAPSHOTS / model, cases / "configs" / model)
+    with pytest.raises(ConfigNotFoundError, match=r"is not in the HF cache; pass its config.json"):
+        prepare_scaffold(model, cases_dir=cases, offline=True)
