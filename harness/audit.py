@@ -713,7 +713,7 @@ def _read_entries(
         if index in skip:
             continue
         name, class_name, specs = raw["name"], raw["class"], raw["specs"]
-        supported = raw.get("supported")
+        supported = raw.get("supported") if isinstance(raw.get("supported"), bool) else None
         view = _class_view(class_name, layers)
         layer = None
         if view is None:
@@ -721,7 +721,11 @@ def _read_entries(
         else:
             layer = _bind(raw, view, findings)
         role, addon = _role(name, class_name)
-        indices = tuple(raw.get("layer_indices") or ())
+        listed = raw.get("layer_indices")
+        valid = isinstance(listed, list) and all(
+            isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in listed
+        )
+        indices = tuple(listed) if valid else ()
         declared = specs.get("parameter_count")
         entry = _Entry(
             name=name,
@@ -736,7 +740,7 @@ def _read_entries(
             declared=declared,
             layer=layer,
             layer_indices=indices,
-            gap_report=raw.get("gap_report"),
+            gap_report=raw["gap_report"] if isinstance(raw.get("gap_report"), str) else None,
         )
         if view is not None and supported is False:
             per = f" ({entry.modelled:,} parameters per instance)" if layer is not None else ""
@@ -857,6 +861,10 @@ def _merge(groups: Sequence[_Group]) -> _Group:
 # --------------------------------------------------------------------------- checks
 
 
+# Entry fields Mantile's loader never reads: a malformed value is noted, the entry still audited.
+_IGNORED_BY_LOADER = frozenset({"supported", "gap_report", "layer_indices"})
+
+
 def _schema_findings(config: Mapping[str, Any]) -> tuple[list[AuditFinding], set[int]]:
     import jsonschema
 
@@ -868,13 +876,26 @@ def _schema_findings(config: Mapping[str, Any]) -> tuple[list[AuditFinding], set
         path = list(error.absolute_path)
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         entry = CONFIG
+        ignored = len(path) >= 3 and path[0] == "layer_types" and path[2] in _IGNORED_BY_LOADER
         if len(path) >= 2 and path[0] == "layer_types" and isinstance(path[1], int):
-            bad_entries.add(path[1])
+            if not ignored:
+                bad_entries.add(path[1])
             raw = raw_entries[path[1]] if isinstance(raw_entries, list) else None
             named = raw.get("name") if isinstance(raw, dict) else None
             entry = named if isinstance(named, str) and named else f"layer_types[{path[1]}]"
         elif path:
             entry = str(path[0])
+        if ignored:
+            findings.append(
+                _finding(
+                    WARNING,
+                    "schema",
+                    entry,
+                    f"{where}: {error.message}; Mantile's loader never reads {path[2]}, so the "
+                    "value is ignored here too (the entry is still checked)",
+                )
+            )
+            continue
         findings.append(
             _finding(
                 ERROR,

@@ -534,3 +534,20 @@ def test_cli_check_without_a_model_says_to_pass_one(
     path.write_text(json.dumps({"layer_types": []}))
     assert main(["check", str(path)]) == 2
     assert "pass the model with --model HF_ID" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("gap_report", 5), ("supported", "yes"), ("layer_indices", ["a"])],
+)
+def test_a_malformed_field_the_loader_ignores_is_a_warning_and_the_entry_is_still_audited(
+    field: str, value: object
+) -> None:
+    config = golden("mistralai/Mistral-7B-v0.1")
+    attention = next(e for e in config["layer_types"] if e["name"] == "attention")
+    attention[field] = value
+    findings = audit_config(config, dry_run("mistralai/Mistral-7B-v0.1"))
+    assert errors_of(findings) == []
+    schema = one(findings, "schema", "attention")
+    assert schema.severity == "warning"
+    assert f"Mantile's loader never reads {field}" in schema.message
