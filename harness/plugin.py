@@ -25,6 +25,7 @@ __all__ = ["CaseItem", "GoldenExtension", "golden_extension_for"]
 GOLDEN_DIR = "golden"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CASES_DIR = "cases"
+GAPS_DIR = "gaps"
 _BUILDS: dict[str, Any] = {}
 _ROOT: list[Path] = [Path.cwd()]  # the pytest root of the running session
 _USE_CACHE: list[bool] = [True]  # False with --harness-no-cache
@@ -318,12 +319,52 @@ class OrphanGoldenItem(pytest.Item):
         return golden_root(self.config), 0, "orphaned goldens"
 
 
+class GapReportsItem(pytest.Item):
+    """Fails when gaps/ differs from the reports every case's build generates now, byte for byte."""
+
+    def runtest(self) -> None:
+        """Render the reports from all cases (builds shared with their items) and compare."""
+        from .cases import load_cases
+        from .gaps import GENERATED_MARKER, generate_gap_files
+
+        root = Path(self.config.rootpath)
+        results = [_build(case)[0] for case in load_cases(root / CASES_DIR)]
+        expected = generate_gap_files(results)
+        folder = root / GAPS_DIR
+        problems = []
+        for name, text in expected.items():
+            path = folder / name
+            if not path.is_file():
+                problems.append(f"{GAPS_DIR}/{name} is missing")
+            elif path.read_text(encoding="utf-8") != text:
+                problems.append(f"{GAPS_DIR}/{name} differs from what the cases generate")
+        for path in sorted(folder.glob("*.md")):
+            generated = path.read_text(encoding="utf-8").startswith(GENERATED_MARKER)
+            if generated and path.name not in expected:
+                problems.append(f"{GAPS_DIR}/{path.name} is stale: no case has that gap kind")
+        if problems:
+            raise CaseCheckFailed(
+                f"gap reports are not current: {'; '.join(problems)}; regenerate them with "
+                "`harness gaps` (or `nox -s snapshots`) and review the diff"
+            )
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """Just the message."""
+        return str(excinfo.value)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        """The gaps folder."""
+        return Path(self.config.rootpath) / GAPS_DIR, 0, "gap reports current"
+
+
 class _GoldenDirectory(pytest.Directory):
-    """A collector for the golden/ folder holding only the orphan check."""
+    """A collector for the golden/ folder: the orphan check and, with a gaps/ folder, its check."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        """One item: no orphaned golden files."""
+        """No orphaned golden files; gap reports byte-identical to what the cases generate."""
         yield OrphanGoldenItem.from_parent(self, name="no_orphans")
+        if (Path(self.config.rootpath) / GAPS_DIR).is_dir():
+            yield GapReportsItem.from_parent(self, name="gap_reports_current")
 
 
 def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -354,7 +395,8 @@ def pytest_collection_modifyitems(
         golden = golden_root(config)
         if golden.is_dir():
             directory = _GoldenDirectory.from_parent(session, path=golden)
-            items.extend(directory.collect())
+            # Only the cheap orphan check: the gap check builds every case.
+            items.extend(i for i in directory.collect() if isinstance(i, OrphanGoldenItem))
 
 
 def golden_extension_for(model_id: str) -> type[Any]:

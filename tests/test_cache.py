@@ -6,6 +6,7 @@ import json
 import math
 import os
 import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from harness.cli import main
 from harness.inspection import inspect_model_structure
 from harness.resolve import get_model_config
 
-from .conftest import ROOT, SNAPSHOTS, TINY_LLAMA
+from .conftest import SNAPSHOTS, TINY_LLAMA
 from .test_plugin import MODEL, write_case
 
 pytest_plugins = ["pytester"]
@@ -387,8 +388,9 @@ def test_a_warm_conformance_run_imports_neither_torch_nor_transformers(
     shutil.copytree(SNAPSHOTS / MODEL, pytester.path / "cases" / "configs" / MODEL)
     write_case(pytester, "test_llama.py")
     (pytester.path / "golden").mkdir()
-    shutil.copytree(ROOT / "gaps", pytester.path / "gaps")
     pytester.makeini("[pytest]\ntestpaths = cases golden\n")
+    gaps = pytester.run(sys.executable, "-m", "harness.cli", "gaps", "--offline", "--no-cache")
+    assert gaps.ret == 0, gaps.stderr.str()
     pytester.makeconftest(PROBE)
     entries = Path(os.environ["HARNESS_CACHE_DIR"]) / "entries"
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SNAPSHOTS
+from .conftest import SNAPSHOTS
 
 pytest_plugins = ["pytester"]
 
@@ -35,8 +36,9 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     shutil.copytree(SNAPSHOTS / MODEL, pytester.path / "cases" / "configs" / MODEL)
     write_case(pytester, "test_llama.py")
     (pytester.path / "golden").mkdir()
-    (pytester.path / "gaps").mkdir()
-    shutil.copy(ROOT / "gaps" / "lm_head.md", pytester.path / "gaps" / "lm_head.md")
+    # In a subprocess: importing torch inside a pytester test breaks its sys.modules restore.
+    generated = pytester.run(sys.executable, "-m", "harness.cli", "gaps", "--offline")
+    assert generated.ret == 0, generated.stderr.str()
     pytester.makeini("[pytest]\ntestpaths = cases golden\n")
     return pytester
 
@@ -60,10 +62,10 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 def test_green_case_creates_then_matches_its_golden(project: pytest.Pytester) -> None:
     first = run(project, "--snapshot-update")
-    first.assert_outcomes(passed=10)
+    first.assert_outcomes(passed=11)
     assert (project.path / "golden" / GOLDEN).is_file()
     second = run(project, "-v")
-    second.assert_outcomes(passed=10)
+    second.assert_outcomes(passed=11)
     second.stdout.fnmatch_lines(
         ["*test_llama.py::total_params PASSED*", "*golden::no_orphans PASSED*"]
     )
@@ -71,7 +73,7 @@ def test_green_case_creates_then_matches_its_golden(project: pytest.Pytester) ->
 
 def test_missing_golden_fails(project: pytest.Pytester) -> None:
     result = run(project)
-    result.assert_outcomes(passed=9, failed=1)
+    result.assert_outcomes(passed=10, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*golden/meta-llama_Llama-3.2-1B.json does not match the config built for*",
@@ -82,11 +84,11 @@ def test_missing_golden_fails(project: pytest.Pytester) -> None:
 
 
 def test_changed_golden_fails_with_a_diff(project: pytest.Pytester) -> None:
-    run(project, "--snapshot-update").assert_outcomes(passed=10)
+    run(project, "--snapshot-update").assert_outcomes(passed=11)
     golden = project.path / "golden" / GOLDEN
     golden.write_text(golden.read_text().replace('"num_layers": 16', '"num_layers": 17'))
     result = run(project)
-    result.assert_outcomes(passed=9, failed=1)
+    result.assert_outcomes(passed=10, failed=1)
     result.stdout.fnmatch_lines(["*num_layers*17*", "*num_layers*16*"])
 
 
@@ -96,7 +98,7 @@ def test_total_claim_outside_tolerance_fails_with_numbers_and_source(
     write_case(project, "test_llama.py", total=1_300_000_000)
     run(project, "--snapshot-update")
     result = run(project)
-    result.assert_outcomes(passed=9, failed=1)
+    result.assert_outcomes(passed=10, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*total_params: expected 1,300,000,000 (hub total), observed 1,235,814,400, "
@@ -109,17 +111,17 @@ def test_wrong_structural_fact_fails(project: pytest.Pytester) -> None:
     write_case(project, "test_llama.py", layers=32)
     run(project, "--snapshot-update")
     result = run(project)
-    result.assert_outcomes(passed=9, failed=1)
+    result.assert_outcomes(passed=10, failed=1)
     result.stdout.fnmatch_lines(
         ["*num_layers: expected 32, observed 16 (source: https://example.org/paper)*"]
     )
 
 
 def test_orphaned_golden_fails_also_in_a_subset_run(project: pytest.Pytester) -> None:
-    run(project, "--snapshot-update").assert_outcomes(passed=10)
+    run(project, "--snapshot-update").assert_outcomes(passed=11)
     (project.path / "golden" / "someone_else.json").write_text("{}\n")
     result = run(project, "cases/test_llama.py")
-    result.assert_outcomes(passed=9, failed=1)
+    result.assert_outcomes(passed=9, failed=1)  # the case's 9 items, and no_orphans (not the gaps)
     result.stdout.fnmatch_lines(["*golden files with no case: someone_else.json*"])
 
 
@@ -144,9 +146,28 @@ def test_missing_gap_report_fails(project: pytest.Pytester) -> None:
     (project.path / "gaps" / "lm_head.md").unlink()
     run(project, "--snapshot-update")
     result = run(project)
-    result.assert_outcomes(passed=9, failed=1)
+    result.assert_outcomes(passed=9, failed=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*gap reports are not current: lm_head: gaps/lm_head.md does not exist*",
+            "*gap reports are not current: gaps/lm_head.md is missing*",
+        ]
+    )
+
+
+def test_edited_or_stale_gap_report_fails(project: pytest.Pytester) -> None:
+    report = project.path / "gaps" / "lm_head.md"
+    report.write_text(report.read_text() + "edited by hand\n")
+    stale = project.path / "gaps" / "mamba_mixer.md"
+    stale.write_text(report.read_text().splitlines()[0] + "\n")
+    run(project, "--snapshot-update")
+    result = run(project, "golden")
+    result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
-        ["*gap reports are not current: lm_head: gaps/lm_head.md does not exist*"]
+        [
+            "*gaps/lm_head.md differs from what the cases generate; "
+            "gaps/mamba_mixer.md is stale: no case has that gap kind*",
+        ]
     )
 
 
