@@ -293,7 +293,15 @@ def _declared_model_ids(root: Path) -> dict[str, Path]:
     return ids
 
 
-class OrphanGoldenItem(pytest.Item):
+class _FolderCheckItem(pytest.Item):
+    """A check over a whole folder (golden/, gaps/): its failure is its message alone."""
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """Just the message."""
+        return str(excinfo.value)
+
+
+class OrphanGoldenItem(_FolderCheckItem):
     """Fails when golden/ holds a file that no case file declares (checked on every run)."""
 
     def runtest(self) -> None:
@@ -310,16 +318,12 @@ class OrphanGoldenItem(pytest.Item):
                 f"(cases/test_<model>.py with a CASE), then run `nox -s snapshots`"
             )
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        """Just the message."""
-        return str(excinfo.value)
-
     def reportinfo(self) -> tuple[Path, int, str]:
         """The golden folder."""
         return golden_root(self.config), 0, "orphaned goldens"
 
 
-class GapReportsItem(pytest.Item):
+class GapReportsItem(_FolderCheckItem):
     """Fails when gaps/ differs from the reports every case's build generates now, byte for byte."""
 
     def runtest(self) -> None:
@@ -347,10 +351,6 @@ class GapReportsItem(pytest.Item):
                 f"gap reports are not current: {'; '.join(problems)}; regenerate them with "
                 "`harness gaps` (or `nox -s snapshots`) and review the diff"
             )
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        """Just the message."""
-        return str(excinfo.value)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         """The gaps folder."""
