@@ -582,7 +582,23 @@ class MoELayer(Layer):
         return self.router_parameters() + routed + shared
 
 
-class NormLayer(Layer):
+class _NoMatmulLayer(Layer):
+    """A layer without matrix multiplications: 0 FLOPs (norms are elementwise, lookups gathers)."""
+
+    def flops(
+        self,
+        batch_size: int,
+        seq_len: int,
+        *,
+        phase: Phase = "prefill",
+        context_len: int | None = None,
+    ) -> int:
+        """0 after checking the arguments: only matmuls count (see the module docstring)."""
+        self._step(batch_size, seq_len, phase, context_len)
+        return 0
+
+
+class NormLayer(_NoMatmulLayer):
     """RMSNorm (scale of H) or, with has_bias, LayerNorm (scale and bias, 2H); always replicated."""
 
     SUPPORTED_PARALLELISM: ClassVar[frozenset[str]] = frozenset({TENSOR, PIPELINE, EXPERT})
@@ -604,20 +620,8 @@ class NormLayer(Layer):
         """H, or 2·H with a bias."""
         return self.hidden_size * (2 if self.has_bias else 1)
 
-    def flops(
-        self,
-        batch_size: int,
-        seq_len: int,
-        *,
-        phase: Phase = "prefill",
-        context_len: int | None = None,
-    ) -> int:
-        """0: a norm is elementwise work."""
-        self._step(batch_size, seq_len, phase, context_len)
-        return 0
 
-
-class EmbeddingLayer(Layer):
+class EmbeddingLayer(_NoMatmulLayer):
     """Input token embedding table V x H (no LM head); its layer_idx is always -1."""
 
     SUPPORTED_PARALLELISM: ClassVar[frozenset[str]] = frozenset({TENSOR, PIPELINE})
@@ -639,18 +643,6 @@ class EmbeddingLayer(Layer):
     def parameter_count(self) -> int:
         """V·H."""
         return self.vocab_size * self.hidden_size
-
-    def flops(
-        self,
-        batch_size: int,
-        seq_len: int,
-        *,
-        phase: Phase = "prefill",
-        context_len: int | None = None,
-    ) -> int:
-        """0: a lookup is a gather, not a matmul."""
-        self._step(batch_size, seq_len, phase, context_len)
-        return 0
 
     def _parameters_per_package(self) -> float:
         return self.parameter_count() / self.degree(TENSOR)
