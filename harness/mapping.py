@@ -186,6 +186,14 @@ def _first_fit(
     return None
 
 
+def _leftover(name: str, component: Component, attrs: Mapping[str, Any]) -> list[Piece]:
+    """The `unknown` gap for the tensors no rule claimed (`other_params` of `attrs`), if any."""
+    if not attrs["other_params"]:
+        return []
+    others = _tensors_named(component, attrs.get("other_tensors", ()))
+    return [_gap(name, component, "unknown", {}, attrs["other_params"], others)]
+
+
 def _tensors_named(component: Component, names: Iterable[str]) -> tuple[TensorRecord, ...]:
     wanted = set(names)
     return tuple(t for t in component.tensors if t.name in wanted)
@@ -402,12 +410,7 @@ def _map_attention(component: Component) -> list[Piece]:
                 variant,
             )
         )
-    if a["other_params"]:
-        others = _tensors_named(component, a.get("other_tensors", ()))
-        pieces.append(
-            _gap("unknown_attention_tensors", component, "unknown", {}, a["other_params"], others)
-        )
-    return pieces
+    return pieces + _leftover("unknown_attention_tensors", component, a)
 
 
 def _map_qk_norm(component: Component, variant: str) -> list[Piece]:
@@ -473,12 +476,7 @@ def _map_dense_mlp(component: Component, a: Mapping[str, Any], name: str = "mlp"
                 activation,
             )
         )
-    if a["other_params"]:
-        others = _tensors_named(component, a.get("other_tensors", ()))
-        pieces.append(
-            _gap(f"unknown_{name}_tensors", component, "unknown", {}, a["other_params"], others)
-        )
-    return pieces
+    return pieces + _leftover(f"unknown_{name}_tensors", component, a)
 
 
 def _map_moe(component: Component) -> list[Piece]:
@@ -531,12 +529,7 @@ def _map_moe(component: Component) -> list[Piece]:
                 gate_tensors,
             )
         )
-    if a["other_params"]:
-        others = _tensors_named(component, a.get("other_tensors", ()))
-        pieces.append(
-            _gap("unknown_moe_tensors", component, "unknown", {}, a["other_params"], others)
-        )
-    return pieces
+    return pieces + _leftover("unknown_moe_tensors", component, a)
 
 
 _MIXER_SPECS = {
