@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from .errors import HarnessError
@@ -452,29 +451,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.contextmanager
-def _offline_environment(offline: bool) -> Iterator[None]:
-    """With --offline, HF_HUB_OFFLINE=1 for this command, so library code deep down sees it too."""
-    previous = os.environ.get("HF_HUB_OFFLINE")
-    if offline:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-    try:
-        yield
-    finally:
-        if offline and previous is None:
-            del os.environ["HF_HUB_OFFLINE"]
-        elif offline:
-            os.environ["HF_HUB_OFFLINE"] = previous
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; a HarnessError becomes one line on stderr and exit status 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        with _offline_environment(bool(getattr(args, "offline", None))):
-            return func(args)
+        return func(args)
     except HarnessError as exc:
         print(f"harness {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR

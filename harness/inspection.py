@@ -324,7 +324,7 @@ def _remote_config(resolved: ResolvedConfig, revision: str | None) -> Any:
             resolved.hf_id or resolved.model,
             revision=revision,
             trust_remote_code=True,
-            local_files_only=offline_requested(None),
+            local_files_only=resolved.offline or offline_requested(None),
         )
     except Exception as exc:  # transformers and huggingface_hub raise many types here
         raise ModelBuildError(

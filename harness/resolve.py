@@ -7,7 +7,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ class ResolvedConfig:
     revision: str | None = None
     provenance: str | None = None
     snapshot: dict[str, Any] = field(default_factory=dict)
+    offline: bool = False  # resolved offline: later steps (opted-in Hub code) stay offline too
 
     @property
     def display_path(self) -> str:
@@ -231,6 +232,18 @@ def get_model_config(
     snapshots_dir: Path | None = None,
 ) -> ResolvedConfig:
     """Resolve `model` (HF id, config.json path, or dir with one) to its config, offline-first."""
+    found = _find_config(model, revision, offline=offline, token=token, snapshots_dir=snapshots_dir)
+    return replace(found, offline=offline_requested(offline))
+
+
+def _find_config(
+    model: str | os.PathLike[str],
+    revision: str | None,
+    *,
+    offline: bool | None,
+    token: str | None,
+    snapshots_dir: Path | None,
+) -> ResolvedConfig:
     text = os.fspath(model)
     if not text.strip():
         raise ConfigNotFoundError(
