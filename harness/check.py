@@ -199,6 +199,6 @@ def build_case(
         trust_remote_code=case.trust_remote_code,
         use_cache=use_cache,
     )
-    # with_validation checks the schema of the final config, a superset of this one.
+    # Only the final config (this one plus its validation block) needs a schema check.
     result = build_from_inspection(inspection, check_schema=False)
     return with_validation(case, result, check_schema=check_schema)
