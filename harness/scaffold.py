@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .build import BuildResult, build_from_inspection
-from .cases import CLAIM_FACTS, STRUCTURE_FACTS, case_file_name, case_files, load_case_file
+from .cases import STRUCTURE_FACTS, case_file_name, case_files, load_case_file
 from .errors import CaseError, ConfigNotFoundError, HarnessError, OfflineSnapshotMissingError
 from .resolve import (
     CONFIG_FILE,
@@ -28,7 +28,7 @@ from .resolve import (
     snapshot_dir_for,
 )
 
-__all__ = ["Scaffold", "add_model", "case_source", "next_steps", "prepare_scaffold"]
+__all__ = ["Scaffold", "add_model", "case_source", "next_steps", "prepare_scaffold", "todo_claims"]
 
 _HUB = "https://huggingface.co"
 _PREFILLED_NOTE = "pre-filled by `harness add` from config.json"
@@ -109,6 +109,13 @@ def _read_source_config(
     return _Source(config, data, pinned, f"hub:{hf_id}@{pinned or 'main'}", path)
 
 
+def todo_claims(result: BuildResult) -> tuple[str, ...]:
+    """The public claims a new case leaves TODO: the total, and the active count of an MoE."""
+    config = result.config
+    moe = config.get("active_params", config["total_params"]) != config["total_params"]
+    return ("total_params", "active_params") if moe else ("total_params",)
+
+
 def case_source(
     hf_id: str, revision: str | None, result: BuildResult, *, trust_remote_code: bool = False
 ) -> str:
@@ -117,9 +124,7 @@ def case_source(
 
     observed = observed_facts(result)
     config_url = f"{_HUB}/{hf_id}/blob/{revision or 'main'}/{CONFIG_FILE}"
-    claims = ["total_params"]
-    if observed["active_params"] != observed["total_params"]:
-        claims.append("active_params")
+    claims = todo_claims(result)
     lines = [
         f'"""{hf_id}: public facts, each with its source; claims with their scope.',
         "",
@@ -281,7 +286,7 @@ def add_model(scaffold: Scaffold) -> list[Path]:
 
 def next_steps(scaffold: Scaffold) -> list[str]:
     """What the person who ran `harness add` does next, in order."""
-    claims = [n for n in CLAIM_FACTS if f"{n!r}: Claim(" in scaffold.case_text]
+    claims = todo_claims(scaffold.result)
     case = scaffold.case_path.as_posix()
     return [
         f"fill in the TODO claims ({', '.join(claims)}) in {case} with public sources; "
