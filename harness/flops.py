@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 from .catalog import Phase, instantiate
 from .errors import HarnessError
+from .gap_formulas import Step, formula_for
 from .inspection import layer_index_of
 
 if TYPE_CHECKING:
@@ -550,8 +551,13 @@ class _Phase:
 
 
 def _catalog_flops(entry: LayerEntry, phase: _Phase) -> int:
-    if entry.gap_kind == "lm_head":
-        return 2 * phase.tokens * int(entry.specs["hidden_size"]) * int(entry.specs["vocab_size"])
+    if not entry.supported and entry.gap_kind == "lm_head":  # a stand-in has a class: below
+        formula = formula_for("lm_head")
+        step = Step(phase.name, phase.batch, phase.new_tokens, phase.context or phase.new_tokens)
+        count = formula.flops(entry.specs, step) if formula and formula.flops else None
+        if count is None:
+            raise HarnessError(f"{entry.name}: lm_head specs lack hidden_size or vocab_size")
+        return count
     layer = instantiate(entry.class_name, entry.specs)
     return layer.flops(phase.batch, phase.new_tokens, phase=phase.name, context_len=phase.context)
 
@@ -665,7 +671,7 @@ def _compare(
         return _row(target, phase, status, catalog=catalog, reason=why)
     status = Status.MATCH if pytorch == catalog else Status.MISMATCH
     reason = "" if status is Status.MATCH else _mismatch_hint(entry, phase, pytorch - catalog)
-    if entry.gap_kind == "lm_head":
+    if entry.gap_kind == "lm_head" and not entry.supported:
         reason = "LM head gap compared as a plain GEMM 2·T·H·V" + (f"; {reason}" if reason else "")
     return _row(target, phase, status, catalog=catalog, pytorch=pytorch, reason=reason)
 
