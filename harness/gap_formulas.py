@@ -340,6 +340,28 @@ def _elementwise(
     )
 
 
+def _recurrent(
+    kind: str,
+    flops: Callable[[Specs, Step], int | None],
+    state: Callable[[Specs], int | None],
+    flops_note: str,
+    state_note: str,
+) -> GapFormula:
+    """A mixer with a fixed recurrent state; its FLOPs formula counts the projections only."""
+    return GapFormula(
+        kind,
+        parameters=_declared,
+        flops=flops,
+        flops_exact=False,
+        cache_bytes=_state_cache(state),
+        constant_state=True,
+        notes={
+            "matmul_flops_per_token_at_least": flops_note,
+            "state_elements_per_sequence": state_note,
+        },
+    )
+
+
 GAP_FORMULAS: dict[str, GapFormula] = {
     formula.kind: formula
     for formula in (
@@ -398,35 +420,19 @@ GAP_FORMULAS: dict[str, GapFormula] = {
                 "decode_flops_context_4096": "projections + absorbed attention over 4096 keys",
             },
         ),
-        GapFormula(
+        _recurrent(
             "mamba_mixer",
-            parameters=_declared,
-            flops=_mamba_flops,
-            flops_exact=False,
-            cache_bytes=_state_cache(_mamba_state),
-            constant_state=True,
-            notes={
-                "matmul_flops_per_token_at_least": (
-                    "in_proj + x_proj + dt_proj + out_proj; the conv and the scan are extra"
-                ),
-                "state_elements_per_sequence": "D x N (SSM) + D x (K - 1) (conv); not asserted",
-            },
+            _mamba_flops,
+            _mamba_state,
+            "in_proj + x_proj + dt_proj + out_proj; the conv and the scan are extra",
+            "D x N (SSM) + D x (K - 1) (conv); not asserted",
         ),
-        GapFormula(
+        _recurrent(
             "gated_delta_net",
-            parameters=_declared,
-            flops=_gdn_flops,
-            flops_exact=False,
-            cache_bytes=_state_cache(_gdn_state),
-            constant_state=True,
-            notes={
-                "matmul_flops_per_token_at_least": (
-                    "in_proj_qkvz + in_proj_ba + out_proj; conv and recurrence are extra"
-                ),
-                "state_elements_per_sequence": (
-                    "n_v x d_k x d_v + conv_channels x (K - 1); not asserted"
-                ),
-            },
+            _gdn_flops,
+            _gdn_state,
+            "in_proj_qkvz + in_proj_ba + out_proj; conv and recurrence are extra",
+            "n_v x d_k x d_v + conv_channels x (K - 1); not asserted",
         ),
         GapFormula(
             "nonstandard_attention",

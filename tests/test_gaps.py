@@ -415,27 +415,18 @@ _WRONG = {
     "(self.vocab_size if self.has_bias else 0)": "0",
     "return 2 * tokens": "return tokens",
 }
-_PHI = {
-    "architectures": ["PhiForCausalLM"],
-    "model_type": "phi",
-    "hidden_size": 64,
-    "intermediate_size": 128,
-    "num_attention_heads": 4,
-    "num_hidden_layers": 2,
-    "vocab_size": 256,
-}
 
 
 @pytest.fixture(scope="module")
 def head_skeleton(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The lm_head skeleton of three tiny builds: a tied head, a biased one, a stand-in."""
-    from .conftest import TINY_LLAMA
+    from .conftest import TINY_LLAMA, TINY_PHI
 
     folder = tmp_path_factory.mktemp("heads")
     paths = []
     for name, config in (
         ("tied", {**TINY_LLAMA, "tie_word_embeddings": True}),
-        ("biased", _PHI),
+        ("biased", TINY_PHI),
         ("untied", TINY_LLAMA),
     ):
         (folder / name).mkdir()
@@ -483,9 +474,7 @@ def test_skeleton_fails_wrong_formulas_in_another_estimator(
     failed = sorted(re.findall(r"^FAILED tests/test_lm_head.py::(\S+)", done.stdout, re.M))
     assert "test_weight_memory[biased-lm_head]" in failed
     assert "test_weight_memory[tied-lm_head]" not in failed  # no bias, no weights: right
-    assert {f"test_decode_flops[{m}-lm_head]" for m in ("biased", "tied", "untied")} <= set(
-        failed
-    )
+    assert {f"test_decode_flops[{m}-lm_head]" for m in ("biased", "tied", "untied")} <= set(failed)
 
 
 # --------------------------------------------------------------------------- numbers

@@ -24,7 +24,7 @@ from harness.loader import loader_problems
 from harness.structure import analyze_layer_structure
 from harness.writers import dump_json, write_build
 
-from .conftest import TINY_LLAMA, vendored_ids
+from .conftest import TINY_LLAMA, TINY_PHI, vendored_ids
 
 
 @cache
@@ -288,16 +288,7 @@ def test_heads_without_an_exact_stand_in_stay_unsupported(
 
 def test_a_biased_head_has_no_stand_in_and_its_specs_say_so(write_config) -> None:
     """phi-style lm_head with a V-element bias: has_bias in specs, V·H + V parameters, a gap."""
-    phi = {
-        "architectures": ["PhiForCausalLM"],
-        "model_type": "phi",
-        "hidden_size": 64,
-        "intermediate_size": 128,
-        "num_attention_heads": 4,
-        "num_hidden_layers": 2,
-        "vocab_size": 256,
-    }
-    config = build_model_config(str(write_config(phi))).config
+    config = build_model_config(str(write_config(TINY_PHI))).config
     head = _head(config)
     assert head["specs"]["has_bias"] is True
     assert head["specs"]["parameter_count"] == 256 * 64 + 256
