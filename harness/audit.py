@@ -1064,7 +1064,8 @@ def _check_sinks(entry: _Entry, group: _Group) -> list[AuditFinding]:
         ]
     advice = (
         f"Set num_sinks to 0; the {sinks} sink logits per layer are parameters no class "
-        f"counts (a supported: false AttentionSinksLayer entry, see gaps/attention_sinks.md)"
+        f"counts (an AttentionSinksLayer entry in unsupported_layer_types, see "
+        f"gaps/attention_sinks.md; never in layer_types, where Mantile has no such class)"
     )
     what = (
         f"num_sinks is {extra}, but the model's `sinks` are {sinks} learned logits per layer, "

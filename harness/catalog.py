@@ -800,8 +800,8 @@ def instantiate(
         known = sorted(classes)
         raise CatalogError(
             f"unknown layer class {class_name!r}{_suggest(str(class_name), known)}; "
-            f"the catalog has: {', '.join(known)}. Use one of them, or mark the entry "
-            f"supported: false with a gap report"
+            f"the catalog has: {', '.join(known)}. Use one of them, or move the entry to "
+            f"unsupported_layer_types with a gap report"
         )
     if not isinstance(specs, Mapping):
         raise CatalogError(
@@ -833,8 +833,8 @@ def instantiate(
         raise CatalogError(
             f"{class_name}: {'; '.join(problems)}. Accepted keys: required "
             f"{', '.join(required) or 'none'}; optional {', '.join(optional) or 'none'}. "
-            f"Fix the specs, or if the class cannot represent the component, mark the entry "
-            f"supported: false with a gap report"
+            f"Fix the specs, or if the class cannot represent the component, move the entry to "
+            f"unsupported_layer_types with a gap report"
         )
     if "layer_idx" in optional and "layer_idx" not in given:
         given["layer_idx"] = optional["layer_idx"]
