@@ -446,7 +446,7 @@ def test_error_instantiate_unexpected_key() -> None:
         "Accepted keys: required hidden_size, num_heads, num_kv_heads, head_dim; "
         "optional layer_idx." in message
     )
-    assert "supported: false" in message
+    assert "unsupported_layer_types" in message
 
 
 def test_error_instantiate_suggests_the_key_meant() -> None:
