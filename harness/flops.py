@@ -39,8 +39,9 @@ Choices, and why:
   every entry tensor of those layers against the cut build and builds the full depth instead on
   any difference, or when the cut config does not build.
 * Biases: addmm counts the matmul only, as the catalog. Rotary embeddings, norms, softmax,
-  routing top-k, sink logits: elementwise, 0 on both sides. The LM head (a gap, no class) is
-  compared with a plain GEMM over every position's logits, 2·T·H·V.
+  routing top-k, sink logits: elementwise, 0 on both sides. The LM head, a stand-in class where
+  one is exact and otherwise a gap, is compared with a plain GEMM over every position's logits,
+  2·T·H·V.
 * What PyTorch counts outside every entry's modules (a matmul in a decoder layer's own forward or
   in a rotary embedding) is one more row, `unattributed`, whose catalog value is 0.
 

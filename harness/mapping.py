@@ -484,7 +484,12 @@ def _map_dense_mlp(component: Component, a: Mapping[str, Any], name: str = "mlp"
             _gap("unknown_" + name, component, "unknown", dict(candidate[1]), a["weight_params"])
         )
     if a["bias_params"]:
-        specs = {"hidden_size": hidden, "intermediate_size": inter}
+        # With every projection biased: (num_projections - 1) x I + H values.
+        specs = {
+            "hidden_size": hidden,
+            "intermediate_size": inter,
+            "num_projections": a.get("num_projections", 3 if a["gated"] else 2),
+        }
         bias_tensors = tuple(t for t in component.tensors if t.leaf == "bias")
         pieces.append(
             _gap(f"{name}_bias", component, "mlp_bias", specs, a["bias_params"], bias_tensors)
