@@ -147,6 +147,7 @@ def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
         trust_remote_code=args.trust_remote_code,
         layers_dir=getattr(args, "layers_dir", None),
         use_cache=not args.no_cache,
+        stand_ins=not getattr(args, "no_stand_ins", False),
     )
     case = find_case(result.inspection.hf_id) if result.inspection.hf_id else None
     if case is None:
@@ -189,15 +190,22 @@ def _build(args: argparse.Namespace) -> int:
     unsupported = [e for e in result.entries if not e.supported]
     print(
         f"{result.model_id}: {config['total_params']:,} parameters "
-        f"({config['total_params_formatted']}) in {len(result.entries)} layer types, "
-        f"{len(unsupported)} unsupported"
+        f"({config['total_params_formatted']}) in {len(result.entries)} entries: "
+        f"{len(result.entries) - len(unsupported)} in layer_types, {len(unsupported)} in "
+        f"unsupported_layer_types"
     )
     for entry in result.entries:
-        mark = "ok " if entry.supported else "GAP"
+        mark = "GAP" if not entry.supported else ("sub" if entry.stand_in_for else "ok ")
         print(
             f"  {mark} {entry.name:<26} {entry.class_name:<30} x{entry.count:<4} "
             f"{entry.parameter_count:>16,}"
             + (f"  -> {entry.gap_report}" if entry.gap_report else "")
+        )
+    print(result.coverage_line())
+    for entry in result.picked_up:
+        print(
+            f"  picked up {entry.class_name} from {args.layers_dir}: {entry.name} (gap "
+            f"{entry.gap_kind}) is in layer_types now"
         )
     for finding in config["findings"]:
         print(f"  finding: {finding}")
@@ -342,8 +350,15 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--out", default="out", help="output folder (default: out)")
     build.add_argument(
         "--layers-dir",
-        help="check entries against the layer classes in this folder (e.g. a Mantile checkout's "
-        "backend/layers); files are read, never imported",
+        help="build for the layer classes in this folder (e.g. a Mantile checkout's "
+        "backend/layers) instead of the catalog: layer_types holds only what they load, and a "
+        "gap whose proposed class is there is picked up; files are read, never imported",
+    )
+    build.add_argument(
+        "--no-stand-ins",
+        action="store_true",
+        help="no exact stand-ins (an untied LM head as MLPLayer ...): every gap goes to "
+        "unsupported_layer_types",
     )
     build.set_defaults(func=_build)
 

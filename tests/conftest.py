@@ -63,3 +63,14 @@ TINY_LLAMA = {
     "vocab_size": 256,
     "tie_word_embeddings": False,
 }
+
+# phi: an untied LM head with a bias of vocab_size values (as phi-2's 51,200).
+TINY_PHI = {
+    "architectures": ["PhiForCausalLM"],
+    "model_type": "phi",
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_attention_heads": 4,
+    "num_hidden_layers": 2,
+    "vocab_size": 256,
+}
