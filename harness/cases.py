@@ -14,9 +14,11 @@ from .errors import CaseError
 from .resolve import find_upward, is_hf_id, is_pinned_revision
 
 __all__ = [
+    "CHECKPOINT_FACT",
     "CLAIM_FACTS",
     "STRUCTURE_FACTS",
     "TODO",
+    "CheckpointClaim",
     "Claim",
     "Fact",
     "ModelCase",
@@ -31,6 +33,7 @@ __all__ = [
 TODO = None  # a claim whose value is still to be filled in from a public source
 
 CLAIM_FACTS = ("total_params", "active_params")
+CHECKPOINT_FACT = "checkpoint_params"  # what the checkpoint stores, checked exactly
 STRUCTURE_FACTS = (
     "num_layers",
     "hidden_size",
@@ -86,6 +89,49 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class CheckpointClaim:
+    """What the checkpoint stores (the Hub's safetensors total), checked exactly, never within 1%.
+
+    `expected_difference` is stored minus built; it must equal the sum of the terms the
+    reconciliation computes (MTP layers, quantization scales, a tied head stored twice, saved
+    buffers ...), listed in `reason`. A remainder no term explains is named in `unexplained`
+    (stored minus predicted) with `unexplained_reason`; it is never absorbed silently.
+    `harness add` fills this claim from the vendored checkpoint.json.
+    """
+
+    value: int | None
+    scope: str = "hub safetensors total"
+    source: str = ""
+    expected_difference: int = 0
+    reason: str = ""
+    unexplained: int = 0
+    unexplained_reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.value is not None and (
+            not isinstance(self.value, int) or isinstance(self.value, bool) or self.value <= 0
+        ):
+            raise CaseError(
+                f"CheckpointClaim value must be a positive int or TODO, got {self.value!r}; "
+                "write the stored total as an int, or TODO until `harness checkpoint` reads it"
+            )
+        for name in ("expected_difference", "unexplained"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise CaseError(f"CheckpointClaim {name} must be an int, got {value!r}")
+        if self.expected_difference and not self.reason:
+            raise CaseError(
+                f"CheckpointClaim {self.value!r}: an expected_difference needs a `reason` naming "
+                "the terms (as `harness validate` prints them)"
+            )
+        if self.unexplained and not self.unexplained_reason:
+            raise CaseError(
+                f"CheckpointClaim {self.value!r}: an unexplained remainder needs an "
+                "`unexplained_reason` saying what is known about it"
+            )
+
+
+@dataclass(frozen=True)
 class Fact:
     """A structural fact stated publicly (paper, model card, official blog), checked exactly."""
 
@@ -100,7 +146,7 @@ class ModelCase:
 
     hf_id: str
     revision: str | None
-    facts: dict[str, Claim | Fact]
+    facts: dict[str, Claim | Fact | CheckpointClaim]
     sources: tuple[str, ...] | list[str] = ()
     notes: str = ""
     trust_remote_code: bool = False
@@ -120,7 +166,12 @@ class ModelCase:
         if not isinstance(self.facts, dict):
             raise CaseError(f"{self.hf_id}: facts must be a dict of fact name to Claim or Fact")
         for name, fact in self.facts.items():
-            if name in CLAIM_FACTS:
+            if name == CHECKPOINT_FACT:
+                if not isinstance(fact, CheckpointClaim):
+                    raise CaseError(
+                        f"{self.hf_id}: fact {name!r} must be a CheckpointClaim(value, source=...)"
+                    )
+            elif name in CLAIM_FACTS:
                 if not isinstance(fact, Claim):
                     raise CaseError(
                         f"{self.hf_id}: fact {name!r} must be a Claim(value, source=...)"
@@ -131,7 +182,7 @@ class ModelCase:
                         f"{self.hf_id}: fact {name!r} must be a Fact(value, source=...)"
                     )
             else:
-                known = ", ".join((*CLAIM_FACTS, *STRUCTURE_FACTS))
+                known = ", ".join((*CLAIM_FACTS, CHECKPOINT_FACT, *STRUCTURE_FACTS))
                 raise CaseError(f"{self.hf_id}: unknown fact {name!r}; known facts: {known}")
             if not fact.source:
                 raise CaseError(f"{self.hf_id}: fact {name!r} has no source; every fact needs one")

@@ -287,6 +287,42 @@ def _add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checkpoint(args: argparse.Namespace) -> int:
+    from .cases import find_cases_dir
+    from .checkpoint import CheckpointSummary
+    from .reconcile import reconcile
+    from .scaffold import checkpoint_claim_lines, vendor_checkpoint
+
+    recorded = None
+    if args.total is not None:
+        if not args.source:
+            raise HarnessError("--total needs --source: the page or file that records it")
+        counts = {}
+        for item in args.dtype_count or []:
+            dtype, _, value = item.partition("=")
+            if not dtype or not value.isdigit():
+                raise HarnessError(f"--dtype-count {item!r} is not DTYPE=COUNT (BF16=123)")
+            counts[dtype] = int(value)
+        recorded = CheckpointSummary(
+            hf_id=args.hf_id,
+            revision=args.revision,
+            total=args.total,
+            parameters=counts,
+            obtained="recorded-scrape",
+            source=args.source,
+            note="recorded from a public scrape of the Hub API; no safetensors headers were read",
+        )
+    cases_dir = args.cases_dir or find_cases_dir() or "cases"
+    path, summary, result = vendor_checkpoint(
+        args.hf_id, cases_dir=cases_dir, offline=args.offline, token=_token(), recorded=recorded
+    )
+    print(f"wrote {path}")
+    print("\n".join(reconcile(result.inspection, result.structure, summary).lines()))
+    print("the claim for the case's facts:")
+    print("\n".join(checkpoint_claim_lines(args.hf_id, result, summary)))
+    return 0
+
+
 def _cache_info(args: argparse.Namespace) -> int:
     from .cache import cache_info
 
@@ -384,6 +420,31 @@ def build_parser() -> argparse.ArgumentParser:
         "you reviewed) and record the opt-in in the case",
     )
     add.set_defaults(func=_add)
+
+    checkpoint = commands.add_parser(
+        "checkpoint",
+        help="vendor checkpoint.json (the Hub's safetensors totals) beside a vendored config and "
+        "print the filled checkpoint_params claim",
+    )
+    checkpoint.add_argument("hf_id", help="Hub id (org/name) whose config is vendored")
+    checkpoint.add_argument(
+        "--cases-dir", help="folder of case files (default: the nearest cases/, else ./cases)"
+    )
+    checkpoint.add_argument(
+        "--offline", action="store_true", default=None, help="never touch the network"
+    )
+    checkpoint.add_argument(
+        "--total", type=int, help="a recorded Hub safetensors total instead of reading the Hub"
+    )
+    checkpoint.add_argument("--source", help="with --total: where it is recorded (URL@commit)")
+    checkpoint.add_argument("--revision", help="with --total: the revision it was recorded at")
+    checkpoint.add_argument(
+        "--dtype-count",
+        action="append",
+        metavar="DTYPE=COUNT",
+        help="with --total: a recorded per-dtype count (repeat for each dtype)",
+    )
+    checkpoint.set_defaults(func=_checkpoint)
 
     layers = commands.add_parser("layers", help="list the layer classes of the catalog or a folder")
     layers.add_argument(
