@@ -13,6 +13,7 @@ from .errors import SchemaValidationError
 from .inspection import Inspection, format_count, inspect_model_structure
 from .limits import check_total_params
 from .mapping import LayerEntry, active_parameters, entries_parameter_total, map_components
+from .reconcile import component_dtype, storage_plan
 from .resolve import model_slug
 from .structure import Structure, analyze_layer_structure
 
@@ -130,7 +131,13 @@ def build_config(
     if active is not None:
         config["active_params"] = active
         config["active_params_formatted"] = format_count(active)
-    config["layer_types"] = [entry.as_json() for entry in entries]
+    plan = storage_plan(inspection)
+    # Entry-level (never in specs: Mantile's loader passes dtype separately): the dtype the
+    # checkpoint stores this layer's weights in, for the estimator's weight bytes.
+    config["layer_types"] = [
+        {**entry.as_json(), "checkpoint_dtype": component_dtype(entry.example_tensors, plan)}
+        for entry in entries
+    ]
     validation = validation or {
         "validated": False,
         "validation_notes": (

@@ -107,6 +107,7 @@ def _inspect(args: argparse.Namespace) -> int:
         "tied_aliases": aliases,
         "notes": list(inspection.notes),
         "versions": inspection.versions,
+        "checkpoint": _checkpoint_summary(inspection),
     }
     if args.json:
         sys.stdout.write(dump_json(summary))
@@ -127,10 +128,46 @@ def _inspect(args: argparse.Namespace) -> int:
         f"{len(inspection.buffers)} buffers, {aliases} tied aliases)"
     )
     lines += [f"note:         {note}" for note in inspection.notes]
+    lines += _checkpoint_lines(summary["checkpoint"])
     if args.tensors_out:
         lines.append(f"wrote:        {args.tensors_out}")
     print("\n".join(lines))
     return 0
+
+
+def _checkpoint_summary(inspection: Any) -> dict[str, Any]:
+    """Stored vs built: the vendored checkpoint.json (if any) and the terms between them."""
+    from .checkpoint import vendored_summary
+    from .reconcile import reconcile
+    from .structure import analyze_layer_structure
+
+    summary = vendored_summary(inspection.resolved)
+    rec = reconcile(inspection, analyze_layer_structure(inspection), summary)
+    return {
+        "stored_total": rec.stored_total,
+        "stored_by_dtype": rec.stored_by_dtype,
+        "obtained": summary.obtained if summary is not None else None,
+        "built_total": rec.built_total,
+        "terms": [term.as_json() for term in rec.terms],
+        "predicted_total": rec.predicted_total,
+        "predicted_by_dtype": rec.predicted_by_dtype,
+        "unexplained": rec.unexplained,
+        "notes": list(rec.notes),
+    }
+
+
+def _checkpoint_lines(data: dict[str, Any]) -> list[str]:
+    stored = data["stored_total"]
+    where = f"{stored:,} ({data['obtained']})" if stored is not None else "not vendored"
+    lines = [
+        f"checkpoint:   stored {where}, built {data['built_total']:,}",
+        *(f"  {t['term']:<20} {t['params']:>+18,}  {t['detail']}" for t in data["terms"]),
+        f"  {'predicted stored':<20} {data['predicted_total']:>18,}  "
+        + ", ".join(f"{k} {v:,}" for k, v in data["predicted_by_dtype"].items()),
+    ]
+    if data["unexplained"] is not None:
+        lines.append(f"  {'unexplained':<20} {data['unexplained']:>+18,}")
+    return lines
 
 
 def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
@@ -176,6 +213,12 @@ def _validate(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+    for check in checks:
+        if check.terms or check.unexplained:
+            print(f"{check.fact}: stored = built + terms + unexplained")
+            for term in check.terms:
+                print(f"  {term['term']:<20} {term['params']:>+20,}  {term['detail']}")
+            print(f"  {'unexplained':<20} {check.unexplained or 0:>+20,}")
     print(result.config["validation_notes"])
     return 0 if result.config["validated"] else 1
 

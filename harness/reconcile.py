@@ -36,6 +36,7 @@ __all__ = [
     "Reconciliation",
     "StoragePlan",
     "Term",
+    "component_dtype",
     "mantile_dtype",
     "reconcile",
     "storage_plan",
@@ -171,10 +172,13 @@ def _raw(inspection: Inspection, key: str) -> Any:
 
 
 def storage_plan(inspection: Inspection) -> StoragePlan:
-    """The base dtype (`torch_dtype` / `dtype`, F32 when absent) and `quantization_config`."""
-    torch_dtype = _raw(inspection, "torch_dtype") or _raw(inspection, "dtype") or "float32"
-    base = _TORCH_TO_SAFETENSORS.get(str(torch_dtype).removeprefix("torch."), "F32")
+    """The base dtype (`torch_dtype` / `dtype`) and `quantization_config`."""
     quant = _raw(inspection, "quantization_config")
+    # No dtype in the config: transformers saved float32 by default; a quantized checkpoint
+    # (gpt-oss names none) keeps its unquantized tensors in bfloat16.
+    default = "bfloat16" if isinstance(quant, dict) else "float32"
+    torch_dtype = _raw(inspection, "torch_dtype") or _raw(inspection, "dtype") or default
+    base = _TORCH_TO_SAFETENSORS.get(str(torch_dtype).removeprefix("torch."), "F32")
     if not isinstance(quant, dict):
         return StoragePlan(base)
     block = quant.get("weight_block_size")
@@ -216,6 +220,17 @@ def stored_dtype(record: TensorRecord, plan: StoragePlan) -> str:
 def mantile_dtype(dtype: str) -> str:
     """Mantile's dtype name for a safetensors dtype (`F8_E4M3` -> `fp8`)."""
     return _MANTILE_DTYPES.get(dtype, dtype.lower())
+
+
+def component_dtype(records: Iterable[TensorRecord], plan: StoragePlan) -> str:
+    """Mantile's dtype for a component's weight bytes: the stored dtype holding most elements."""
+    counts: dict[str, int] = {}
+    for record in records:
+        if record.kind == "param":
+            dtype = stored_dtype(record, plan)
+            counts[dtype] = counts.get(dtype, 0) + record.numel
+    dominant = max(sorted(counts), key=counts.__getitem__) if counts else plan.base_dtype
+    return mantile_dtype(dominant)
 
 
 def _matrices(record: TensorRecord) -> list[tuple[int, int]]:
