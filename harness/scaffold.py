@@ -375,14 +375,13 @@ def next_steps(scaffold: Scaffold) -> list[str]:
     claims = todo_claims(scaffold.result)
     case = scaffold.case_path.as_posix()
     checkpoint = (
-        [f"the checkpoint claim is TODO: {scaffold.checkpoint_note}"]
+        f"; checkpoint_params is TODO too: {scaffold.checkpoint_note}"
         if scaffold.checkpoint is None
-        else []
+        else ""
     )
     return [
-        *checkpoint,
         f"fill in the TODO claims ({', '.join(claims)}) in {case} with public sources; "
-        "check the pre-filled structural facts against the model card and cite it",
+        f"check the pre-filled structural facts against the model card and cite it{checkpoint}",
         f"run `python3 -m pytest {case}`: the TODO claims fail until they are filled, the "
         "golden is missing until step 3",
         "run `python3 -m nox -s snapshots` to write the golden config and the gap reports, "
