@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -320,3 +321,26 @@ def test_case_accepts_only_a_checkpoint_claim_for_checkpoint_params() -> None:
         CheckpointClaim(5, source="s", unexplained=1)
     with pytest.raises(CaseError, match="needs a `reason`"):
         CheckpointClaim(5, source="s", expected_difference=1)
+
+
+def test_inspect_shows_stored_vs_built_and_the_terms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`harness checkpoint --total` vendors a recorded total; `harness inspect` reconciles it."""
+    from harness.cli import main
+
+    folder = tmp_path / "cases" / "configs" / "acme" / "tiny"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({**TINY_LLAMA, "tie_word_embeddings": True}))
+    monkeypatch.setenv("HARNESS_SNAPSHOTS_DIR", str(tmp_path / "cases" / "configs"))
+    built = _llama(tie_word_embeddings=True).total_params
+    stored = built + 256 * 64
+    argv = ["checkpoint", "acme/tiny", "--total", str(stored), "--source", "https://example.org"]
+    assert main([*argv, "--cases-dir", str(tmp_path / "cases"), "--offline"]) == 0
+    assert (folder / "checkpoint.json").is_file()
+    assert "expected_difference=16_384" in capsys.readouterr().out
+    assert main(["inspect", "acme/tiny", "--offline"]) == 0
+    out = capsys.readouterr().out
+    assert f"checkpoint:   stored {stored:,} (recorded-scrape), built {built:,}" in out
+    assert "tied_head_stored" in out
+    assert re.search(r"unexplained +\+0\n", out)
