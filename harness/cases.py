@@ -54,6 +54,14 @@ STRUCTURE_FACTS = (
 _STANDARD_TOLERANCE = 0.01
 
 
+def _check_claim_value(kind: str, value: object, write: str) -> None:
+    """Refuse a claim value that is neither a positive int nor TODO."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+        raise CaseError(
+            f"{kind} value must be a positive int or TODO, got {value!r}; write {write}"
+        )
+
+
 @dataclass(frozen=True)
 class Claim:
     """A published parameter count: value, tolerance, what it counts (scope) and where it is stated.
@@ -71,13 +79,9 @@ class Claim:
     reason: str = ""
 
     def __post_init__(self) -> None:
-        if self.value is not None and (
-            not isinstance(self.value, int) or isinstance(self.value, bool) or self.value <= 0
-        ):
-            raise CaseError(
-                f"Claim value must be a positive int or TODO, got {self.value!r}; write the "
-                "published count as an int (7_000_000_000), or TODO (unquoted) until it is known"
-            )
+        _check_claim_value(
+            "Claim", self.value, "the published count as an int (7_000_000_000), or TODO (unquoted)"
+        )
         if not 0 <= self.tolerance < 1:
             raise CaseError(f"Claim tolerance must be in [0, 1), got {self.tolerance!r}")
         loosened = self.tolerance > _STANDARD_TOLERANCE or self.expected_difference
@@ -108,13 +112,11 @@ class CheckpointClaim:
     unexplained_reason: str = ""
 
     def __post_init__(self) -> None:
-        if self.value is not None and (
-            not isinstance(self.value, int) or isinstance(self.value, bool) or self.value <= 0
-        ):
-            raise CaseError(
-                f"CheckpointClaim value must be a positive int or TODO, got {self.value!r}; "
-                "write the stored total as an int, or TODO until `harness checkpoint` reads it"
-            )
+        _check_claim_value(
+            "CheckpointClaim",
+            self.value,
+            "the stored total as an int, or TODO until `harness checkpoint` reads it",
+        )
         for name in ("expected_difference", "unexplained"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
