@@ -28,6 +28,7 @@ from .mapping import (
     entries_parameter_total,
     map_components,
 )
+from .reconcile import component_dtype, storage_plan
 from .resolve import model_slug
 from .structure import Structure, analyze_layer_structure
 
@@ -174,8 +175,15 @@ def build_config(
     if active is not None:
         config["active_params"] = active
         config["active_params_formatted"] = format_count(active)
-    config["layer_types"] = [e.as_json() for e in entries if e.supported]
-    config["unsupported_layer_types"] = [e.as_json() for e in entries if not e.supported]
+    plan = storage_plan(inspection)
+
+    def entry_json(entry: LayerEntry) -> dict[str, Any]:
+        # Entry-level (never in specs: Mantile's loader passes dtype separately): the dtype the
+        # checkpoint stores this layer's weights in, for the estimator's weight bytes.
+        return {**entry.as_json(), "checkpoint_dtype": component_dtype(entry.example_tensors, plan)}
+
+    config["layer_types"] = [entry_json(e) for e in entries if e.supported]
+    config["unsupported_layer_types"] = [entry_json(e) for e in entries if not e.supported]
     config["estimate_coverage"] = estimate_coverage(entries).as_json()
     validation = validation or {
         "validated": False,

@@ -14,9 +14,11 @@ from .errors import CaseError
 from .resolve import find_upward, is_hf_id, is_pinned_revision
 
 __all__ = [
+    "CHECKPOINT_FACT",
     "CLAIM_FACTS",
     "STRUCTURE_FACTS",
     "TODO",
+    "CheckpointClaim",
     "Claim",
     "Fact",
     "ModelCase",
@@ -31,6 +33,7 @@ __all__ = [
 TODO = None  # a claim whose value is still to be filled in from a public source
 
 CLAIM_FACTS = ("total_params", "active_params")
+CHECKPOINT_FACT = "checkpoint_params"  # what the checkpoint stores, checked exactly
 STRUCTURE_FACTS = (
     "num_layers",
     "hidden_size",
@@ -51,6 +54,14 @@ STRUCTURE_FACTS = (
 _STANDARD_TOLERANCE = 0.01
 
 
+def _check_claim_value(kind: str, value: object, write: str) -> None:
+    """Refuse a claim value that is neither a positive int nor TODO."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+        raise CaseError(
+            f"{kind} value must be a positive int or TODO, got {value!r}; write {write}"
+        )
+
+
 @dataclass(frozen=True)
 class Claim:
     """A published parameter count: value, tolerance, what it counts (scope) and where it is stated.
@@ -68,13 +79,9 @@ class Claim:
     reason: str = ""
 
     def __post_init__(self) -> None:
-        if self.value is not None and (
-            not isinstance(self.value, int) or isinstance(self.value, bool) or self.value <= 0
-        ):
-            raise CaseError(
-                f"Claim value must be a positive int or TODO, got {self.value!r}; write the "
-                "published count as an int (7_000_000_000), or TODO (unquoted) until it is known"
-            )
+        _check_claim_value(
+            "Claim", self.value, "the published count as an int (7_000_000_000), or TODO (unquoted)"
+        )
         if not 0 <= self.tolerance < 1:
             raise CaseError(f"Claim tolerance must be in [0, 1), got {self.tolerance!r}")
         loosened = self.tolerance > _STANDARD_TOLERANCE or self.expected_difference
@@ -82,6 +89,47 @@ class Claim:
             raise CaseError(
                 f"Claim {self.value!r}: a tolerance above 1% or an expected_difference needs a "
                 "`reason` saying what the published figure counts"
+            )
+
+
+@dataclass(frozen=True)
+class CheckpointClaim:
+    """What the checkpoint stores (the Hub's safetensors total), checked exactly, never within 1%.
+
+    `expected_difference` is stored minus built; it must equal the sum of the terms the
+    reconciliation computes (MTP layers, quantization scales, a tied head stored twice, saved
+    buffers ...), listed in `reason`. A remainder no term explains is named in `unexplained`
+    (stored minus predicted) with `unexplained_reason`; it is never absorbed silently.
+    `harness add` fills this claim from the vendored checkpoint.json.
+    """
+
+    value: int | None
+    scope: str = "hub safetensors total"
+    source: str = ""
+    expected_difference: int = 0
+    reason: str = ""
+    unexplained: int = 0
+    unexplained_reason: str = ""
+
+    def __post_init__(self) -> None:
+        _check_claim_value(
+            "CheckpointClaim",
+            self.value,
+            "the stored total as an int, or TODO until `harness checkpoint` reads it",
+        )
+        for name in ("expected_difference", "unexplained"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise CaseError(f"CheckpointClaim {name} must be an int, got {value!r}")
+        if self.expected_difference and not self.reason:
+            raise CaseError(
+                f"CheckpointClaim {self.value!r}: an expected_difference needs a `reason` naming "
+                "the terms (as `harness validate` prints them)"
+            )
+        if self.unexplained and not self.unexplained_reason:
+            raise CaseError(
+                f"CheckpointClaim {self.value!r}: an unexplained remainder needs an "
+                "`unexplained_reason` saying what is known about it"
             )
 
 
@@ -100,7 +148,7 @@ class ModelCase:
 
     hf_id: str
     revision: str | None
-    facts: dict[str, Claim | Fact]
+    facts: dict[str, Claim | Fact | CheckpointClaim]
     sources: tuple[str, ...] | list[str] = ()
     notes: str = ""
     trust_remote_code: bool = False
@@ -120,7 +168,12 @@ class ModelCase:
         if not isinstance(self.facts, dict):
             raise CaseError(f"{self.hf_id}: facts must be a dict of fact name to Claim or Fact")
         for name, fact in self.facts.items():
-            if name in CLAIM_FACTS:
+            if name == CHECKPOINT_FACT:
+                if not isinstance(fact, CheckpointClaim):
+                    raise CaseError(
+                        f"{self.hf_id}: fact {name!r} must be a CheckpointClaim(value, source=...)"
+                    )
+            elif name in CLAIM_FACTS:
                 if not isinstance(fact, Claim):
                     raise CaseError(
                         f"{self.hf_id}: fact {name!r} must be a Claim(value, source=...)"
@@ -131,7 +184,7 @@ class ModelCase:
                         f"{self.hf_id}: fact {name!r} must be a Fact(value, source=...)"
                     )
             else:
-                known = ", ".join((*CLAIM_FACTS, *STRUCTURE_FACTS))
+                known = ", ".join((*CLAIM_FACTS, CHECKPOINT_FACT, *STRUCTURE_FACTS))
                 raise CaseError(f"{self.hf_id}: unknown fact {name!r}; known facts: {known}")
             if not fact.source:
                 raise CaseError(f"{self.hf_id}: fact {name!r} has no source; every fact needs one")

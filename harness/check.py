@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .build import BuildResult
-from .cases import Claim, Fact, ModelCase
+from .cases import CHECKPOINT_FACT, CheckpointClaim, Claim, Fact, ModelCase
 from .inspection import format_count
+from .reconcile import Reconciliation, reconcile
 from .structure import Structure
 
 __all__ = [
     "CheckResult",
     "build_case",
     "check_case",
+    "check_checkpoint",
     "check_fact",
     "observed_facts",
     "validation_block",
@@ -31,6 +33,8 @@ class CheckResult:
     status: str  # "pass", "fail" or "expected-deviation"
     source: str
     message: str
+    terms: tuple[dict[str, Any], ...] = field(default=())  # checkpoint claim: the reconciliation
+    unexplained: int | None = None  # checkpoint claim: stored minus predicted
 
     @property
     def passed(self) -> bool:
@@ -39,7 +43,7 @@ class CheckResult:
 
     def as_json(self) -> dict[str, Any]:
         """A row of the config's `validation` list."""
-        return {
+        row = {
             "fact": self.fact,
             "expected": self.expected,
             "observed": self.observed,
@@ -47,6 +51,10 @@ class CheckResult:
             "status": self.status,
             "source": self.source,
         }
+        if self.fact == CHECKPOINT_FACT:
+            row["terms"] = list(self.terms)
+            row["unexplained"] = self.unexplained
+        return row
 
 
 def _first(structure: Structure, kind: str) -> dict[str, Any]:
@@ -138,10 +146,91 @@ def check_fact(name: str, fact: Claim | Fact, observed: Any) -> CheckResult:
     return CheckResult(name, fact.value, observed, difference, status, fact.source, message)
 
 
+def _terms_text(reconciliation: Reconciliation) -> str:
+    parts = [f"{t.kind} {t.params:+,}" for t in reconciliation.terms]
+    return ", ".join(parts) or "no terms"
+
+
+def check_checkpoint(claim: CheckpointClaim, result: BuildResult) -> CheckResult:
+    """Check the stored total exactly: built + the reconciliation's terms + a named remainder."""
+    from .checkpoint import refresh_hint, vendored_summary
+
+    name = CHECKPOINT_FACT
+    hf_id = result.inspection.hf_id or result.model_id
+    built = result.inspection.total_params
+    if claim.value is None:
+        return CheckResult(
+            name,
+            None,
+            built,
+            None,
+            "fail",
+            claim.source,
+            f"{name}: TODO claim: {refresh_hint(hf_id)}, vendors checkpoint.json and prints the "
+            f"filled claim (the dry run builds {built:,})",
+        )
+    summary = vendored_summary(result.inspection.resolved)
+    rec = reconcile(result.inspection, result.structure, summary, stored_total=claim.value)
+    terms = tuple(t.as_json() for t in rec.terms)
+    remainder = claim.value - rec.predicted_total
+    problems = []
+    if summary is not None and summary.total != claim.value:
+        problems.append(
+            f"the vendored {summary.path.name if summary.path else 'checkpoint.json'} stores "
+            f"{summary.total:,}, the claim says {claim.value:,}"
+        )
+    if claim.expected_difference != rec.explained:
+        problems.append(
+            f"the case states a difference of {claim.expected_difference:+,}, the reconciliation "
+            f"explains {rec.explained:+,} ({_terms_text(rec)})"
+        )
+    if remainder != claim.unexplained:
+        problems.append(
+            f"stored {claim.value:,} - predicted {rec.predicted_total:,} leaves {remainder:+,} "
+            f"unexplained, the case names {claim.unexplained:+,}"
+        )
+    mismatches = rec.dtype_mismatches
+    if mismatches and not claim.unexplained:
+        problems.append(
+            "per-dtype counts differ: "
+            + ", ".join(f"{k} stored {a:,} predicted {b:,}" for k, (a, b) in mismatches.items())
+        )
+    difference = (rec.predicted_total - claim.value) / claim.value
+    deviates = bool(rec.terms) or bool(claim.unexplained)
+    status = "fail" if problems else ("expected-deviation" if deviates else "pass")
+    detail = "; ".join(problems) if problems else "exact"
+    message = (
+        f"{name}: stored {claim.value:,} ({claim.scope}) = built {built:,} "
+        f"+ {_terms_text(rec)}"
+        + (
+            f" + unexplained {claim.unexplained:+,} ({claim.unexplained_reason})"
+            if claim.unexplained
+            else ""
+        )
+        + f": {detail} (source: {claim.source})"
+    )
+    return CheckResult(
+        name,
+        claim.value,
+        rec.predicted_total,
+        difference,
+        status,
+        claim.source,
+        message,
+        terms,
+        remainder,
+    )
+
+
 def check_case(case: ModelCase, result: BuildResult) -> list[CheckResult]:
     """Check every fact the case gives; a fact left out is not checked."""
     observed = observed_facts(result)
-    return [check_fact(name, fact, observed[name]) for name, fact in case.facts.items()]
+    return [
+        check_checkpoint(fact, result)
+        if isinstance(fact, CheckpointClaim)
+        else check_fact(name, fact, observed[name])
+        for name, fact in case.facts.items()
+    ]
 
 
 def validation_block(case: ModelCase, results: list[CheckResult]) -> dict[str, Any]:

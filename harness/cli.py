@@ -107,6 +107,7 @@ def _inspect(args: argparse.Namespace) -> int:
         "tied_aliases": aliases,
         "notes": list(inspection.notes),
         "versions": inspection.versions,
+        "checkpoint": _checkpoint_summary(inspection),
     }
     if args.json:
         sys.stdout.write(dump_json(summary))
@@ -127,10 +128,46 @@ def _inspect(args: argparse.Namespace) -> int:
         f"{len(inspection.buffers)} buffers, {aliases} tied aliases)"
     )
     lines += [f"note:         {note}" for note in inspection.notes]
+    lines += _checkpoint_lines(summary["checkpoint"])
     if args.tensors_out:
         lines.append(f"wrote:        {args.tensors_out}")
     print("\n".join(lines))
     return 0
+
+
+def _checkpoint_summary(inspection: Any) -> dict[str, Any]:
+    """Stored vs built: the vendored checkpoint.json (if any) and the terms between them."""
+    from .checkpoint import vendored_summary
+    from .reconcile import reconcile
+    from .structure import analyze_layer_structure
+
+    summary = vendored_summary(inspection.resolved)
+    rec = reconcile(inspection, analyze_layer_structure(inspection), summary)
+    return {
+        "stored_total": rec.stored_total,
+        "stored_by_dtype": rec.stored_by_dtype,
+        "obtained": summary.obtained if summary is not None else None,
+        "built_total": rec.built_total,
+        "terms": [term.as_json() for term in rec.terms],
+        "predicted_total": rec.predicted_total,
+        "predicted_by_dtype": rec.predicted_by_dtype,
+        "unexplained": rec.unexplained,
+        "notes": list(rec.notes),
+    }
+
+
+def _checkpoint_lines(data: dict[str, Any]) -> list[str]:
+    stored = data["stored_total"]
+    where = f"{stored:,} ({data['obtained']})" if stored is not None else "not vendored"
+    lines = [
+        f"checkpoint:   stored {where}, built {data['built_total']:,}",
+        *(f"  {t['term']:<20} {t['params']:>+18,}  {t['detail']}" for t in data["terms"]),
+        f"  {'predicted stored':<20} {data['predicted_total']:>18,}  "
+        + ", ".join(f"{k} {v:,}" for k, v in data["predicted_by_dtype"].items()),
+    ]
+    if data["unexplained"] is not None:
+        lines.append(f"  {'unexplained':<20} {data['unexplained']:>+18,}")
+    return lines
 
 
 def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
@@ -177,6 +214,12 @@ def _validate(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+    for check in checks:
+        if check.terms or check.unexplained:
+            print(f"{check.fact}: stored = built + terms + unexplained")
+            for term in check.terms:
+                print(f"  {term['term']:<20} {term['params']:>+20,}  {term['detail']}")
+            print(f"  {'unexplained':<20} {check.unexplained or 0:>+20,}")
     print(result.config["validation_notes"])
     return 0 if result.config["validated"] else 1
 
@@ -295,6 +338,42 @@ def _add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checkpoint(args: argparse.Namespace) -> int:
+    from .cases import find_cases_dir
+    from .checkpoint import CheckpointSummary
+    from .reconcile import reconcile
+    from .scaffold import checkpoint_claim_lines, vendor_checkpoint
+
+    recorded = None
+    if args.total is not None:
+        if not args.source:
+            raise HarnessError("--total needs --source: the page or file that records it")
+        counts = {}
+        for item in args.dtype_count or []:
+            dtype, _, value = item.partition("=")
+            if not dtype or not value.isdigit():
+                raise HarnessError(f"--dtype-count {item!r} is not DTYPE=COUNT (BF16=123)")
+            counts[dtype] = int(value)
+        recorded = CheckpointSummary(
+            hf_id=args.hf_id,
+            revision=args.revision,
+            total=args.total,
+            parameters=counts,
+            obtained="recorded-scrape",
+            source=args.source,
+            note="recorded from a public scrape of the Hub API; no safetensors headers were read",
+        )
+    cases_dir = args.cases_dir or find_cases_dir() or "cases"
+    path, summary, result = vendor_checkpoint(
+        args.hf_id, cases_dir=cases_dir, offline=args.offline, token=_token(), recorded=recorded
+    )
+    print(f"wrote {path}")
+    print("\n".join(reconcile(result.inspection, result.structure, summary).lines()))
+    print("the claim for the case's facts:")
+    print("\n".join(checkpoint_claim_lines(args.hf_id, result, summary)))
+    return 0
+
+
 def _cache_info(args: argparse.Namespace) -> int:
     from .cache import cache_info
 
@@ -399,6 +478,31 @@ def build_parser() -> argparse.ArgumentParser:
         "you reviewed) and record the opt-in in the case",
     )
     add.set_defaults(func=_add)
+
+    checkpoint = commands.add_parser(
+        "checkpoint",
+        help="vendor checkpoint.json (the Hub's safetensors totals) beside a vendored config and "
+        "print the filled checkpoint_params claim",
+    )
+    checkpoint.add_argument("hf_id", help="Hub id (org/name) whose config is vendored")
+    checkpoint.add_argument(
+        "--cases-dir", help="folder of case files (default: the nearest cases/, else ./cases)"
+    )
+    checkpoint.add_argument(
+        "--offline", action="store_true", default=None, help="never touch the network"
+    )
+    checkpoint.add_argument(
+        "--total", type=int, help="a recorded Hub safetensors total instead of reading the Hub"
+    )
+    checkpoint.add_argument("--source", help="with --total: where it is recorded (URL@commit)")
+    checkpoint.add_argument("--revision", help="with --total: the revision it was recorded at")
+    checkpoint.add_argument(
+        "--dtype-count",
+        action="append",
+        metavar="DTYPE=COUNT",
+        help="with --total: a recorded per-dtype count (repeat for each dtype)",
+    )
+    checkpoint.set_defaults(func=_checkpoint)
 
     layers = commands.add_parser("layers", help="list the layer classes of the catalog or a folder")
     layers.add_argument(

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from .build import BuildResult, build_from_inspection
-from .cases import STRUCTURE_FACTS, case_file_name, case_files, load_case_file
+from .cases import CHECKPOINT_FACT, STRUCTURE_FACTS, case_file_name, case_files, load_case_file
+from .checkpoint import (
+    CHECKPOINT_FILE,
+    CheckpointSummary,
+    CheckpointUnavailableError,
+    read_hub_checkpoint,
+    refresh_hint,
+    summary_json,
+)
 from .errors import CaseError, ConfigNotFoundError, HarnessError, OfflineSnapshotMissingError
 from .resolve import (
     CONFIG_FILE,
@@ -24,11 +32,21 @@ from .resolve import (
     is_pinned_revision,
     is_valid_revision,
     load_config_file,
+    offline_requested,
     sha256_of,
     snapshot_dir_for,
 )
 
-__all__ = ["Scaffold", "add_model", "case_source", "next_steps", "prepare_scaffold", "todo_claims"]
+__all__ = [
+    "Scaffold",
+    "add_model",
+    "case_source",
+    "checkpoint_claim_lines",
+    "next_steps",
+    "prepare_scaffold",
+    "read_checkpoint",
+    "todo_claims",
+]
 
 _HUB = "https://huggingface.co"
 _PREFILLED_NOTE = "pre-filled by `harness add` from config.json"
@@ -47,6 +65,8 @@ class Scaffold:
     case_text: str
     result: BuildResult
     already_vendored: bool = False  # the same config.json is vendored: keep its snapshot.json
+    checkpoint: CheckpointSummary | None = None  # the Hub's safetensors metadata, when read
+    checkpoint_note: str = ""  # why it was not read, and how to read it later
 
     @property
     def files(self) -> dict[Path, bytes]:
@@ -57,8 +77,14 @@ class Scaffold:
             self.snapshot_dir / CONFIG_FILE: self.config_bytes,
             self.snapshot_dir / SNAPSHOT_META_FILE: dump_json(self.snapshot_meta).encode(),
         }
+        checkpoint = (
+            {self.snapshot_dir / CHECKPOINT_FILE: summary_json(self.checkpoint).encode()}
+            if self.checkpoint is not None
+            else {}
+        )
         return {
             **({} if self.already_vendored else snapshot),
+            **checkpoint,
             self.case_path: self.case_text.encode(),
         }
 
@@ -116,8 +142,50 @@ def todo_claims(result: BuildResult) -> tuple[str, ...]:
     return ("total_params", "active_params") if moe else ("total_params",)
 
 
+def checkpoint_claim_lines(
+    hf_id: str, result: BuildResult, summary: CheckpointSummary | None, indent: str = "        "
+) -> list[str]:
+    """The `checkpoint_params` claim: filled from a summary (terms from reconcile), else TODO."""
+    from .reconcile import reconcile
+
+    name = repr(CHECKPOINT_FACT)
+    if summary is None:
+        return [
+            f"{indent}{name}: CheckpointClaim(",
+            f"{indent}    TODO,",
+            f"{indent}    source={f'TODO: {refresh_hint(hf_id)}'!r},",
+            f"{indent}),",
+        ]
+    rec = reconcile(result.inspection, result.structure, summary)
+    how = "read from the safetensors headers" if summary.has_headers else summary.obtained
+    at = f" at {summary.revision}" if summary.revision else ""
+    lines = [
+        f"{indent}{name}: CheckpointClaim(",
+        f"{indent}    {summary.total:_},",
+        f"{indent}    scope={f'hub safetensors total{at} ({how})'!r},",
+        f"{indent}    source={summary.source!r},",
+    ]
+    if rec.explained:
+        reason = "; ".join(f"{t.kind} {t.params:+,}: {t.detail}" for t in rec.terms)
+        lines += [
+            f"{indent}    expected_difference={rec.explained:_},",
+            f"{indent}    reason={reason!r},",
+        ]
+    if rec.unexplained:
+        lines += [
+            f"{indent}    unexplained={rec.unexplained:_},",
+            f"{indent}    unexplained_reason='TODO: no term explains this; find out why',",
+        ]
+    return [*lines, f"{indent}),"]
+
+
 def case_source(
-    hf_id: str, revision: str | None, result: BuildResult, *, trust_remote_code: bool = False
+    hf_id: str,
+    revision: str | None,
+    result: BuildResult,
+    *,
+    trust_remote_code: bool = False,
+    checkpoint: CheckpointSummary | None = None,
 ) -> str:
     """The Python text of a new case file: observed structural facts, TODO public claims."""
     from .check import observed_facts
@@ -134,7 +202,7 @@ def case_source(
         "paper and cite that instead.",
         '"""',
         "",
-        "from harness import TODO, Claim, Fact, ModelCase",
+        "from harness import TODO, CheckpointClaim, Claim, Fact, ModelCase",
         "",
         f"CONFIG = {config_url!r}",
         f"PREFILLED = {_PREFILLED_NOTE!r}",
@@ -153,6 +221,7 @@ def case_source(
             "            source='TODO: the page that publishes it',",
             "        ),",
         ]
+    lines += checkpoint_claim_lines(hf_id, result, checkpoint)
     lines += [
         f"        {name!r}: Fact({observed[name]!r}, source=CONFIG, note=PREFILLED),"
         for name in STRUCTURE_FACTS
@@ -247,6 +316,7 @@ def prepare_scaffold(
     )
     inspection = inspect_resolved(resolved, trust_remote_code=trust_remote_code, revision=pinned)
     result = build_from_inspection(inspection)
+    checkpoint, checkpoint_note = read_checkpoint(hf_id, pinned, offline=offline, token=token)
     meta = existing or {
         "hf_id": hf_id,
         "revision": pinned,
@@ -261,10 +331,26 @@ def prepare_scaffold(
         snapshot_dir,
         source.data,
         meta,
-        case_source(hf_id, pinned, result, trust_remote_code=trust_remote_code),
+        case_source(
+            hf_id, pinned, result, trust_remote_code=trust_remote_code, checkpoint=checkpoint
+        ),
         result,
         already_vendored=existing is not None,
+        checkpoint=checkpoint,
+        checkpoint_note=checkpoint_note,
     )
+
+
+def read_checkpoint(
+    hf_id: str, revision: str | None, *, offline: bool | None, token: str | None
+) -> tuple[CheckpointSummary | None, str]:
+    """The Hub's safetensors metadata for the pinned revision, or None and what to do later."""
+    if offline_requested(offline):
+        return None, f"offline: the checkpoint total was not read; later, {refresh_hint(hf_id)}"
+    try:
+        return read_hub_checkpoint(hf_id, revision, token=token), ""
+    except CheckpointUnavailableError as exc:
+        return None, f"{exc}; later, {refresh_hint(hf_id)}"
 
 
 def add_model(scaffold: Scaffold) -> list[Path]:
@@ -288,12 +374,51 @@ def next_steps(scaffold: Scaffold) -> list[str]:
     """What the person who ran `harness add` does next, in order."""
     claims = todo_claims(scaffold.result)
     case = scaffold.case_path.as_posix()
+    checkpoint = (
+        f"; checkpoint_params is TODO too: {scaffold.checkpoint_note}"
+        if scaffold.checkpoint is None
+        else ""
+    )
     return [
         f"fill in the TODO claims ({', '.join(claims)}) in {case} with public sources; "
-        "check the pre-filled structural facts against the model card and cite it",
+        f"check the pre-filled structural facts against the model card and cite it{checkpoint}",
         f"run `python3 -m pytest {case}`: the TODO claims fail until they are filled, the "
         "golden is missing until step 3",
         "run `python3 -m nox -s snapshots` to write the golden config and the gap reports, "
         "and review the printed diff",
         f"commit {case}, {scaffold.snapshot_dir.as_posix()}/, golden/ and gaps/ together",
     ]
+
+
+def vendor_checkpoint(
+    hf_id: str,
+    *,
+    cases_dir: str | os.PathLike[str] = "cases",
+    offline: bool | None = None,
+    token: str | None = None,
+    recorded: CheckpointSummary | None = None,
+) -> tuple[Path, CheckpointSummary, BuildResult]:
+    """Write checkpoint.json beside a vendored config: from the Hub, or a recorded summary."""
+    from .build import build_model_config
+    from .resolve import get_model_config
+
+    snapshot_dir = snapshot_dir_for(hf_id, Path(cases_dir) / "configs")
+    if not (snapshot_dir / CONFIG_FILE).is_file():
+        raise CaseError(
+            f"{hf_id} has no vendored config in {snapshot_dir}; run `harness add {hf_id}` first"
+        )
+    resolved = get_model_config(hf_id, offline=True, snapshots_dir=Path(cases_dir) / "configs")
+    if recorded is None:
+        if offline_requested(offline):
+            raise CheckpointUnavailableError(
+                f"offline: {hf_id}'s safetensors metadata needs the Hub; run online, or vendor a "
+                "recorded total with --total N --source URL"
+            )
+        summary = read_hub_checkpoint(hf_id, resolved.revision, token=token)
+    else:
+        summary = recorded
+    result = build_model_config(resolved.path or hf_id, offline=True)
+    from .writers import atomic_write_text
+
+    path = atomic_write_text(snapshot_dir / CHECKPOINT_FILE, summary_json(summary))
+    return path, summary, result
