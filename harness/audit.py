@@ -30,6 +30,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +50,15 @@ from .catalog import (
     spec_parameters,
 )
 from .errors import CatalogError, ConfigNotFoundError, InvalidConfigError
+from .files import NotARegularFileError, read_regular_file
 from .mapping import GAP_CLASSES
-from .resolve import find_snapshots_dir, is_hf_id, model_slug, parse_config_text
+from .resolve import (
+    MAX_CONFIG_BYTES,
+    find_snapshots_dir,
+    is_hf_id,
+    model_slug,
+    parse_config_text,
+)
 from .structure import Component, Structure
 
 __all__ = [
@@ -308,9 +316,10 @@ def parse_mantile_config(text: str, where: str) -> dict[str, Any]:
     """Parse config text; InvalidConfigError (with line and column) unless it is an object with
     a `layer_types` list."""
     parsed = parse_config_text(
-        text.encode("utf-8"),
+        text.encode("utf-8", "surrogatepass"),
         where,
         fix="fix the file (a Mantile config is one JSON object with a layer_types list)",
+        sizes_only=True,
     )
     if not isinstance(parsed, dict):
         raise InvalidConfigError(
@@ -335,15 +344,20 @@ def load_mantile_config(path: str | Path) -> dict[str, Any]:
     """Read a Mantile config file; ConfigNotFoundError or InvalidConfigError naming the file."""
     file = Path(path)
     try:
-        data = file.read_bytes()
-    except IsADirectoryError:
+        data = read_regular_file(file, MAX_CONFIG_BYTES)
+    except NotARegularFileError as exc:
         raise InvalidConfigError(
-            f"{file} is a folder; pass the Mantile config JSON file itself"
+            f"{file} {exc.strerror}; pass the Mantile config JSON file itself"
         ) from None
     except OSError as exc:
         raise ConfigNotFoundError(
             f"cannot read Mantile config {file}: {exc.strerror or exc}; check the path"
         ) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise InvalidConfigError(
+            f"{file} is larger than {MAX_CONFIG_BYTES // 2**20} MiB; a Mantile config is a few KB "
+            "of layer entries, so this is not one: pass the config file itself"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -906,14 +920,17 @@ def _schema_findings(config: Mapping[str, Any]) -> tuple[list[AuditFinding], set
             )
         )
     if isinstance(raw_entries, list):
-        names = [e.get("name") for e in raw_entries if isinstance(e, dict)]
-        for name in sorted({n for n in names if isinstance(n, str) and names.count(n) > 1}):
+        # One pass: counting per name with list.count was quadratic in the number of entries.
+        names = Counter(
+            e["name"] for e in raw_entries if isinstance(e, dict) and isinstance(e.get("name"), str)
+        )
+        for name in sorted(n for n, count in names.items() if count > 1):
             findings.append(
                 _finding(
                     ERROR,
                     "duplicate-name",
                     name,
-                    f"{names.count(name)} entries are named {name!r}: Mantile's loader rejects "
+                    f"{names[name]} entries are named {name!r}: Mantile's loader rejects "
                     f"the file (ValueError) before computing anything; give each entry its own "
                     f"name",
                 )

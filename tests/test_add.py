@@ -136,15 +136,15 @@ def test_a_failed_write_leaves_nothing_behind(
 
     cases = tmp_path / "cases"
     scaffold = prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases)
-    real = harness.writers.atomic_write_bytes
+    real = harness.writers._write_temporary
 
     def fail_on_case(path: Path, data: bytes) -> Path:
         if path.suffix == ".py":
-            raise OSError("disk full")
+            raise OSError(28, "No space left on device")
         return real(path, data)
 
-    monkeypatch.setattr(harness.writers, "atomic_write_bytes", fail_on_case)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(harness.writers, "_write_temporary", fail_on_case)
+    with pytest.raises(OSError, match="No space left on device"):
         add_model(scaffold)
     assert files_under(cases) == []
 
