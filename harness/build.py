@@ -13,7 +13,7 @@ from .errors import SchemaValidationError
 from .inspection import Inspection, format_count, inspect_model_structure
 from .limits import check_total_params
 from .mapping import LayerEntry, active_parameters, entries_parameter_total, map_components
-from .resolve import model_slug
+from .resolve import is_hf_id, model_slug
 from .structure import Structure, analyze_layer_structure
 
 __all__ = [
@@ -49,7 +49,7 @@ def model_id_for(inspection: Inspection) -> str:
     if inspection.hf_id:
         return model_slug(inspection.hf_id)
     name_or_path = inspection.resolved.config.get("_name_or_path")
-    if isinstance(name_or_path, str) and name_or_path.count("/") == 1 and ".." not in name_or_path:
+    if isinstance(name_or_path, str) and is_hf_id(name_or_path):  # safe in a file name
         return model_slug(name_or_path)
     path = Path(inspection.resolved.path or inspection.model)
     stem = path.parent.name if path.name == "config.json" else path.stem

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import stat
@@ -70,6 +71,11 @@ def write_files(files: Mapping[Path, str | bytes]) -> list[Path]:
             _replace_all(encoded)
     except OSError as exc:
         raise _write_error(exc, targets) from None
+    except ValueError:  # the OS cannot take the name at all (a NUL character)
+        shown = ", ".join(ascii(str(target)) for target in targets)
+        raise OutputWriteError(
+            f"cannot write {shown}: a file name cannot hold a NUL character; choose another name"
+        ) from None
     return targets
 
 
@@ -146,7 +152,11 @@ def _replace_all(payloads: Mapping[Path, bytes]) -> None:
     temporaries: dict[Path, Path] = {}
     try:
         for target, data in payloads.items():
-            temporaries[target] = _write_temporary(target, data)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # Named (and remembered for the cleanup) before it is created: a signal arriving
+            # at any point leaves no temporary the cleanup does not know of.
+            temporaries[target] = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+            _write_temporary(target, temporaries[target], data)
         _rename_all(temporaries)
     except BaseException:
         for temporary in temporaries.values():
@@ -154,19 +164,15 @@ def _replace_all(payloads: Mapping[Path, bytes]) -> None:
         raise
 
 
-def _write_temporary(target: Path, data: bytes) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        # mkstemp creates the file as 0600; give it the usual mode of a file meant to be shared.
-        os.chmod(temporary, 0o644)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary
+def _write_temporary(target: Path, temporary: Path, data: bytes) -> None:
+    """Create `temporary` (it must not exist) beside `target` and write `data` into it."""
+    handle = os.open(
+        temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600
+    )
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    # Created 0600 like mkstemp's files; give it the usual mode of a file meant to be shared.
+    os.chmod(temporary, 0o644)
 
 
 def _rename_all(temporaries: Mapping[Path, Path]) -> None:

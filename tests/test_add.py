@@ -138,10 +138,10 @@ def test_a_failed_write_leaves_nothing_behind(
     scaffold = prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases)
     real = harness.writers._write_temporary
 
-    def fail_on_case(path: Path, data: bytes) -> Path:
-        if path.suffix == ".py":
+    def fail_on_case(target: Path, temporary: Path, data: bytes) -> None:
+        if target.suffix == ".py":
             raise OSError(28, "No space left on device")
-        return real(path, data)
+        real(target, temporary, data)
 
     monkeypatch.setattr(harness.writers, "_write_temporary", fail_on_case)
     with pytest.raises(OSError, match="No space left on device"):

@@ -297,7 +297,9 @@ def device_model(place: Place) -> tuple[Call, list[str]]:
     return model_input("/dev/null")(place)
 
 
-def special_snapshot(missing: str = "", fifo: str = "") -> Callable[[Place], tuple[Call, list[str]]]:
+def special_snapshot(
+    missing: str = "", fifo: str = ""
+) -> Callable[[Place], tuple[Call, list[str]]]:
     """A vendored snapshot of org/model with one file missing or replaced by a FIFO."""
 
     def setup(place: Place) -> tuple[Call, list[str]]:
@@ -310,7 +312,9 @@ def special_snapshot(missing: str = "", fifo: str = "") -> Callable[[Place], tup
             if name == fifo:
                 os.mkfifo(folder / name)
             elif name != missing:
-                (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+                (folder / name).write_bytes(
+                    content if isinstance(content, bytes) else content.encode()
+                )
         place.monkeypatch.setenv("HARNESS_SNAPSHOTS_DIR", str(snapshots))
 
         def call() -> object:
@@ -434,7 +438,6 @@ def model_case(**fields: str) -> Callable[[Place], tuple[Call, list[str]]]:
     given = {"hf_id": '"org/model"', "revision": "None", "facts": GOOD_FACTS[6:], **fields}
     arguments = ", ".join(f"{key}={value}" for key, value in given.items())
     return case_input(f"CASE = ModelCase({arguments})\n")
-
 
 
 CORPUS: tuple[BadInput, ...] = (
@@ -1044,8 +1047,13 @@ CORPUS: tuple[BadInput, ...] = (
     ),
     BadInput(
         "top-k-above-default-experts",
-        config_input({k: v for k, v in dict(TINY_MIXTRAL, num_experts_per_tok=9).items()
-                      if k != "num_local_experts"}),
+        config_input(
+            {
+                k: v
+                for k, v in dict(TINY_MIXTRAL, num_experts_per_tok=9).items()
+                if k != "num_local_experts"
+            }
+        ),
         errors.InvalidConfigError,
         (r"`num_experts_per_tok` \(9\) is above `num_local_experts` \(8\)",),
     ),
@@ -1067,22 +1075,25 @@ CORPUS: tuple[BadInput, ...] = (
     ),
     BadInput(
         "sliding-window-zero",
-        config_input(tiny(model_type="mistral", architectures=["MistralForCausalLM"],
-                          sliding_window=0)),
+        config_input(
+            tiny(model_type="mistral", architectures=["MistralForCausalLM"], sliding_window=0)
+        ),
         errors.InvalidConfigError,
         ("`sliding_window` is 0", "null"),
     ),
     BadInput(
         "sliding-window-negative",
-        config_input(tiny(model_type="mistral", architectures=["MistralForCausalLM"],
-                          sliding_window=-4096)),
+        config_input(
+            tiny(model_type="mistral", architectures=["MistralForCausalLM"], sliding_window=-4096)
+        ),
         errors.InvalidConfigError,
         ("`sliding_window` is -4096",),
     ),
     BadInput(
         "sliding-window-boolean",
-        config_input(tiny(model_type="mistral", architectures=["MistralForCausalLM"],
-                          sliding_window=True)),
+        config_input(
+            tiny(model_type="mistral", architectures=["MistralForCausalLM"], sliding_window=True)
+        ),
         errors.InvalidConfigError,
         (r"`sliding_window` is true \(a JSON boolean\)",),
     ),

@@ -263,9 +263,7 @@ def test_error_opted_in_remote_code_that_cannot_load_is_one_line(
 ) -> None:
     """Offline with the code in no cache: a harness error, not an OSError traceback."""
     with pytest.raises(errors.ModelBuildError, match="opted-in remote code at revision"):
-        inspect_model_structure(
-            "org/remote-model", PINNED, trust_remote_code=True, use_cache=False
-        )
+        inspect_model_structure("org/remote-model", PINNED, trust_remote_code=True, use_cache=False)
     flags = ["--trust-remote-code", "--revision", PINNED, "--no-cache"]
     status = main(["inspect", "org/remote-model", *flags])
     err = capsys.readouterr().err.strip().splitlines()
