@@ -51,6 +51,7 @@ from .catalog import (
 )
 from .errors import CatalogError, ConfigNotFoundError, InvalidConfigError
 from .files import NotARegularFileError, read_regular_file
+from .limits import MAX_LAYERS
 from .mapping import GAP_CLASSES
 from .resolve import (
     MAX_CONFIG_BYTES,
@@ -311,6 +312,8 @@ def _finding(
 
 # --------------------------------------------------------------------------- loading
 
+MAX_ENTRIES = 16 * MAX_LAYERS  # bounds the time `check` spends on a hostile file
+
 
 def parse_mantile_config(text: str, where: str) -> dict[str, Any]:
     """Parse config text; InvalidConfigError (with line and column) unless it is an object with
@@ -336,6 +339,12 @@ def parse_mantile_config(text: str, where: str) -> dict[str, Any]:
         raise InvalidConfigError(
             f'{where}: "layer_types" is a JSON {type(parsed["layer_types"]).__name__}, not a '
             "list; make it a list of layer entries"
+        )
+    if len(parsed["layer_types"]) > MAX_ENTRIES:
+        raise InvalidConfigError(
+            f'{where}: "layer_types" has {len(parsed["layer_types"]):,} entries, more than '
+            f"{MAX_ENTRIES:,} (one per layer type, or per layer of a {MAX_LAYERS:,}-layer model "
+            "with 16 per layer); this is not a model config: pass the config file itself"
         )
     return parsed
 

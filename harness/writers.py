@@ -71,10 +71,11 @@ def write_files(files: Mapping[Path, str | bytes]) -> list[Path]:
             _replace_all(encoded)
     except OSError as exc:
         raise _write_error(exc, targets) from None
-    except ValueError:  # the OS cannot take the name at all (a NUL character)
+    except ValueError:  # the OS cannot take the name at all (a NUL, a lone surrogate)
         shown = ", ".join(ascii(str(target)) for target in targets)
         raise OutputWriteError(
-            f"cannot write {shown}: a file name cannot hold a NUL character; choose another name"
+            f"cannot write {shown}: the name holds a character no file name can (a NUL or a lone "
+            "surrogate); choose another name"
         ) from None
     return targets
 

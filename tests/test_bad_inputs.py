@@ -929,6 +929,14 @@ CORPUS: tuple[BadInput, ...] = (
         ("golden.json is larger than 16 MiB", "a Mantile config"),
     ),
     BadInput(
+        "check-with-20000-entries",
+        golden_bytes(
+            lambda path: path.write_text(json.dumps({"layer_types": [{"name": "n"}] * 20_000}))
+        ),
+        errors.InvalidConfigError,
+        ('"layer_types" has 20,000 entries, more than 16,384', "not a model config"),
+    ),
+    BadInput(
         "check-spec-near-10-to-the-99",
         golden_bytes(golden_with(specs={"hidden_size": "__BIG__", "num_heads": 4})),
         errors.InvalidConfigError,

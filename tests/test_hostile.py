@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness import errors
 from harness.audit import _schema_findings
@@ -38,7 +40,7 @@ from harness.cache import (
     read_entry,
 )
 from harness.cli import main
-from harness.errors import printable
+from harness.errors import json_printable, printable
 from harness.gaps import GENERATED_MARKER, write_gap_reports
 from harness.plugin import _report_text
 from harness.resolve import get_model_config, is_hf_id, is_pinned_revision, is_valid_revision
@@ -654,3 +656,134 @@ def test_duplicate_names_are_counted_in_linear_time() -> None:
     duplicates = [f for f in findings if f.code == "duplicate-name"]
     assert len(duplicates) == 1000 and "2 entries are named" in duplicates[0].message
     assert CountingName.comparisons < 10 * entries
+
+
+# ----------------------------------------------------------------- hostile text, property-based
+# Derandomized, no example database, a few dozen examples each: every text field that reaches a
+# terminal or a file name is fed escape sequences, control and bidi characters, newlines, NULs and
+# lone surrogates; the outcome is always inert text and never a traceback.
+
+FRAGMENTS = (
+    "\x1b[2J",
+    "\x1b]0;owned\x07",
+    "\r",
+    "\n",
+    "\t",
+    "\x00",
+    "\x7f",
+    "\x9b",
+    "\u202e",
+    "\u2066",
+    "\u200b",
+    "\u2028",
+    "\ud800",
+    "\udcff",
+    "../",
+    "/",
+    "org/name",
+    "{}",
+    "'",
+    '"',
+    "\\",
+)
+HOSTILE = st.lists(
+    st.one_of(
+        st.sampled_from(FRAGMENTS),
+        st.text(st.characters(exclude_categories=()), max_size=4),
+    ),
+    min_size=1,
+    max_size=6,
+).map("".join)
+HOSTILE_SETTINGS = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def one_inert_line(text: str) -> bool:
+    """At most one line, ending in a newline when there is one, with no raw control character."""
+    return text.count("\n") <= 1 and raw_controls(text) == [] and "Traceback" not in text
+
+
+@HOSTILE_SETTINGS
+@given(HOSTILE)
+def test_printable_text_is_one_inert_line_and_json_keeps_its_value(text: str) -> None:
+    shown = printable(text)
+    assert "\n" not in shown and raw_controls(shown) == []
+    shown.encode("utf-8")
+    encoded = json.dumps({"value": text}, ensure_ascii=False)
+    assert json.loads(json_printable(encoded)) == {"value": text}
+    assert raw_controls(json_printable(encoded)) == []
+
+
+@HOSTILE_SETTINGS
+@given(model=HOSTILE, revision=HOSTILE)
+def test_hostile_model_and_revision_give_one_inert_error_line(
+    model: str, revision: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv in (
+        ["inspect", "--offline", "--no-cache", "--", model],
+        ["inspect", "--offline", "--no-cache", "--revision", revision, "--", MODEL],
+    ):
+        try:
+            status = main(argv)
+        except SystemExit as exit_:  # argparse refusing the argument
+            status = exit_.code
+        captured = capsys.readouterr()
+        assert status in (0, 2), (argv, captured)
+        assert one_inert_line(captured.err), (argv, captured.err)
+        assert raw_controls(captured.out) == []
+
+
+@HOSTILE_SETTINGS
+@given(name=HOSTILE, class_name=HOSTILE)
+def test_hostile_entry_names_and_classes_give_inert_check_lines(
+    name: str, class_name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    config = {
+        "hf_model_id": MODEL,
+        "layer_types": [{"name": name, "class": class_name, "count": 1, "specs": {}}],
+    }
+    path = tmp_path_factory.mktemp("check") / "config.json"
+    path.write_text(json.dumps(config))  # ensure_ascii: lone surrogates become \ud800 escapes
+    with pytest.MonkeyPatch.context() as patch:
+        lines: list[str] = []
+        patch.setattr("builtins.print", lambda *a, **k: lines.append(" ".join(map(str, a))))
+        status = main(["check", str(path), "--offline"])
+    assert status in (0, 1, 2)
+    assert all(one_inert_line(line) and "\n" not in line for line in lines), lines
+
+
+@HOSTILE_SETTINGS
+@given(name=HOSTILE)
+def test_hostile_output_names_are_written_inside_the_folder_or_refused(
+    name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = tmp_path_factory.mktemp("out")
+    leaf = name.replace("/", "_")
+    if leaf in {".", ".."}:
+        leaf += "_"
+    try:
+        written = atomic_write_text(folder / leaf, "x")
+    except errors.OutputWriteError as error:
+        assert one_inert_line(printable(str(error)))
+        assert [p for p in folder.rglob("*")] == []
+        return
+    assert written.parent == folder and written.read_text() == "x"
+    assert [p.name for p in folder.iterdir()] == [leaf]
+
+
+@HOSTILE_SETTINGS
+@given(hf_id=HOSTILE, source=HOSTILE)
+def test_hostile_case_fields_fail_with_one_named_error_or_hold(hf_id: str, source: str) -> None:
+    from harness.cases import Fact, ModelCase
+
+    try:
+        case = ModelCase(hf_id=hf_id, revision=None, facts={"num_layers": Fact(2, source=source)})
+    except errors.CaseError as error:
+        assert "hf_id" in str(error) and one_inert_line(printable(str(error)))
+        return
+    assert is_hf_id(case.hf_id) and case.facts["num_layers"].source == source
