@@ -63,3 +63,17 @@ TINY_LLAMA = {
     "vocab_size": 256,
     "tie_word_embeddings": False,
 }
+
+
+def disk_full_for(monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """Make harness.writers fail with ENOSPC while writing any file whose name ends in `suffix`."""
+    import harness.writers
+
+    real = harness.writers._write_temporary
+
+    def write(target: Path, temporary: Path, data: bytes) -> None:
+        if target.suffix == suffix:
+            raise OSError(28, "No space left on device")
+        real(target, temporary, data)
+
+    monkeypatch.setattr(harness.writers, "_write_temporary", write)

@@ -46,7 +46,7 @@ from harness.plugin import _report_text
 from harness.resolve import get_model_config, is_hf_id, is_pinned_revision, is_valid_revision
 from harness.writers import atomic_write_text, write_build
 
-from .conftest import ROOT, TINY_LLAMA
+from .conftest import ROOT, TINY_LLAMA, disk_full_for
 
 MODEL = "meta-llama/Llama-3.2-1B"
 PINNED = "0123456789abcdef0123456789abcdef01234567"
@@ -186,17 +186,8 @@ def contents(folder: Path) -> dict[str, str]:
 def test_error_disk_full_on_the_csv_leaves_both_old_files(
     built: tuple[Any, Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.writers
-
     result, out, old = built
-    real = harness.writers._write_temporary
-
-    def disk_full_on_csv(target: Path, temporary: Path, data: bytes) -> None:
-        if target.suffix == ".csv":
-            raise OSError(28, "No space left on device")
-        real(target, temporary, data)
-
-    monkeypatch.setattr(harness.writers, "_write_temporary", disk_full_on_csv)
+    disk_full_for(monkeypatch, ".csv")
     with pytest.raises(errors.OutputWriteError, match="No space left on device"):
         write_build(result, out)
     assert contents(out) == old
