@@ -33,7 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import OutputWriteError
+from .errors import OutputWriteError, printable
 from .files import NotARegularFileError, read_regular_file
 from .inspection import Inspection, TensorRecord
 from .resolve import ResolvedConfig
@@ -392,8 +392,10 @@ def cached(
     else:
         return value
     warnings.warn(
-        f"{key.kind} cache entry not written for config {key.config_sha256[:12]}… in {folder}: "
-        f"{advice}",
+        printable(
+            f"{key.kind} cache entry not written for config {key.config_sha256[:12]}… in "
+            f"{folder}: {advice}"
+        ),
         CacheWriteWarning,
         stacklevel=2,
     )

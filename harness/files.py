@@ -58,7 +58,7 @@ def read_regular_file(
     mode = (os.stat if follow_symlinks else os.lstat)(target).st_mode
     if not stat.S_ISREG(mode):
         raise NotARegularFileError(target, file_kind(mode))
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     if not follow_symlinks:
         flags |= getattr(os, "O_NOFOLLOW", 0)
     descriptor = os.open(target, flags)

@@ -1202,6 +1202,14 @@ def case_results(cases_dir: str | Path = "cases", *, use_cache: bool = True) -> 
     from .errors import CaseError
     from .resolve import case_snapshots_dir
 
+    folder = Path(cases_dir)
+    if folder.exists() and not folder.is_dir():
+        from .files import file_kind
+
+        raise CaseError(
+            f"{cases_dir} is {file_kind(folder.stat().st_mode)}, not a folder of case files; "
+            "pass the folder of your model cases with --cases-dir (no gap report was touched)"
+        )
     if not case_files(cases_dir):
         raise CaseError(
             f"{cases_dir} holds no case files (test_*.py); pass the folder of your model cases "

@@ -26,6 +26,7 @@ from harness.build import build_model_config
 from harness.cases import load_case_file
 from harness.cli import main
 from harness.dtypes import bytes_per_element
+from harness.gaps import case_results
 from harness.resolve import MAX_CONFIG_BYTES, get_model_config, sha256_of
 from harness.writers import save_tensor_inspection, write_build
 
@@ -421,6 +422,13 @@ def case_fifo(place: Place) -> tuple[Call, list[str]]:
     os.mkfifo(path)
     argv = ["gaps", "--cases-dir", str(folder), "--out", str(place.out), "--offline"]
     return (lambda: load_case_file(path)), argv
+
+
+def cases_dir_fifo(place: Place) -> tuple[Call, list[str]]:
+    folder = place.tmp / "cases"
+    os.mkfifo(folder)
+    argv = ["gaps", "--cases-dir", str(folder), "--out", str(place.out), "--offline"]
+    return (lambda: case_results(folder)), argv
 
 
 def claim(**fields: str) -> Callable[[Place], tuple[Call, list[str]]]:
@@ -971,6 +979,12 @@ CORPUS: tuple[BadInput, ...] = (
         layers_file(os.mkfifo),
         errors.CatalogError,
         (r"cannot scan layer file .*attention.py: it is a FIFO \(named pipe\)",),
+    ),
+    BadInput(
+        "cases-dir-is-a-fifo",
+        cases_dir_fifo,
+        errors.CaseError,
+        (r"cases is a FIFO \(named pipe\), not a folder of case files", "--cases-dir"),
     ),
     BadInput(
         "case-file-is-a-fifo",
