@@ -144,23 +144,28 @@ def _quiet_hub() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _no_hub_retries() -> Iterator[None]:
-    """hf_hub_download without its second round: after a failed first request with nothing cached
-    it retries five times with backoff (about 20 s with no network) before giving up. The harness
-    asks once, within HUB_TIMEOUT, and says what to do instead."""
-    from huggingface_hub import file_download
+def _one_hub_request() -> Iterator[None]:
+    """hf_hub_download as one request: without its second round (after a failed first request
+    with nothing cached it retries five times with backoff, about 20 s with no network) and
+    without the telemetry side-request its user-agent header makes once per process (an agent
+    registry fetch with its own 3 s timeout). The harness asks once, within HUB_TIMEOUT, and
+    says what to do instead."""
+    from huggingface_hub import constants, file_download
 
-    names = ("_DEFAULT_RETRY_ON_EXCEPTIONS", "_DEFAULT_RETRY_ON_STATUS_CODES")
-    previous = {
-        name: getattr(file_download, name) for name in names if hasattr(file_download, name)
+    patched = {
+        (file_download, "_DEFAULT_RETRY_ON_EXCEPTIONS"): (),
+        (file_download, "_DEFAULT_RETRY_ON_STATUS_CODES"): (),
+        (constants, "HF_HUB_DISABLE_TELEMETRY"): True,
     }
-    for name in previous:
-        setattr(file_download, name, ())
+    previous = {place: getattr(*place) for place in patched if hasattr(*place)}
+    for (module, name), value in patched.items():
+        if (module, name) in previous:
+            setattr(module, name, value)
     try:
         yield
     finally:
-        for name, value in previous.items():
-            setattr(file_download, name, value)
+        for (module, name), value in previous.items():
+            setattr(module, name, value)
 
 
 def _is_network_error(exc: BaseException) -> bool:
@@ -537,7 +542,7 @@ def _from_hub(hf_id: str, revision: str | None, token: str | None) -> ResolvedCo
     from huggingface_hub import hf_hub_download
 
     try:
-        with _quiet_hub(), _no_hub_retries():
+        with _quiet_hub(), _one_hub_request():
             downloaded = hf_hub_download(
                 hf_id, CONFIG_FILE, revision=revision, token=token, etag_timeout=HUB_TIMEOUT
             )

@@ -302,15 +302,20 @@ class NetworkSpy:
 
 
 @pytest.fixture
-def network(monkeypatch: pytest.MonkeyPatch) -> NetworkSpy:
+def network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> NetworkSpy:
     """Online mode (HF_HUB_OFFLINE unset) on a machine whose every connection is recorded and
-    refused; retry sleeps are skipped so a regression shows as attempts, not as minutes."""
+    refused; retry sleeps are skipped so a regression shows as attempts, not as minutes.
+    huggingface_hub's once-per-process telemetry request is re-armed, so it is seen if made."""
     from huggingface_hub import constants
+    from huggingface_hub.utils import _detect_agent
 
     spy = NetworkSpy()
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", False)
+    monkeypatch.setattr(constants, "AGENT_HARNESSES_PATH", str(tmp_path / "agents.json"))
+    monkeypatch.setattr(_detect_agent, "_registry", None)
     monkeypatch.setattr(socket, "getaddrinfo", spy)
     monkeypatch.setattr(socket, "create_connection", spy)
     monkeypatch.setattr(time, "sleep", lambda seconds: None)
