@@ -1,4 +1,11 @@
-"""Step 5, build: assemble the Mantile config JSON from the mapped entries and validate it."""
+"""Step 5, build: assemble the Mantile config JSON from the mapped entries and validate it.
+
+The config holds two entry lists: `layer_types`, what the target estimator loads and computes
+(Mantile's loader resolves every class there and crashes on one it lacks), and
+`unsupported_layer_types`, every other component in the same entry shape, so the parameter
+accounting closes over both. `estimate_coverage` says what share of the model the first list
+covers (harness.estimate).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .catalog import layer_set
 from .errors import SchemaValidationError
+from .estimate import estimate_coverage
 from .inspection import Inspection, format_count, inspect_model_structure
 from .limits import check_total_params
-from .mapping import LayerEntry, active_parameters, entries_parameter_total, map_components
+from .mapping import (
+    MISSING_TARGET_CLASS,
+    LayerEntry,
+    active_parameters,
+    entries_parameter_total,
+    map_components,
+)
 from .resolve import is_hf_id, model_slug
 from .structure import Structure, analyze_layer_structure
 
@@ -22,10 +37,11 @@ __all__ = [
     "build_config",
     "build_from_inspection",
     "build_model_config",
-    "check_layers_dir",
     "display_name",
+    "entry_lists",
     "load_schema",
     "model_id_for",
+    "target_notes",
     "validate_schema",
 ]
 
@@ -42,6 +58,20 @@ class BuildResult:
     structure: Structure
     entries: tuple[LayerEntry, ...]
     warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def picked_up(self) -> tuple[LayerEntry, ...]:
+        """Entries whose gap class the target layer set (`--layers-dir`) now has."""
+        return tuple(entry for entry in self.entries if entry.picked_up)
+
+    @property
+    def stand_ins(self) -> tuple[LayerEntry, ...]:
+        """Entries computed by a target class declared as an exact stand-in."""
+        return tuple(entry for entry in self.entries if entry.stand_in_for)
+
+    def coverage_line(self) -> str:
+        """The one-line estimate coverage (`Mantile models 100% of parameters and ...`)."""
+        return str(self.config["estimate_coverage"]["summary"])
 
 
 def model_id_for(inspection: Inspection) -> str:
@@ -72,8 +102,13 @@ def build_model_config(
     layers_dir: str | Path | None = None,
     validation: dict[str, Any] | None = None,
     use_cache: bool = True,
+    stand_ins: bool = True,
 ) -> BuildResult:
-    """The whole pipeline for one model: resolve, inspect (cached), structure, map, build, check."""
+    """The whole pipeline for one model: resolve, inspect (cached), structure, map, build, check.
+
+    `layers_dir`: build for the classes of that folder (e.g. a Mantile checkout's
+    backend/layers) instead of the catalog; `stand_ins` False: no exact stand-ins.
+    """
     inspection = inspect_model_structure(
         model,
         revision,
@@ -82,7 +117,9 @@ def build_model_config(
         trust_remote_code=trust_remote_code,
         use_cache=use_cache,
     )
-    return build_from_inspection(inspection, layers_dir=layers_dir, validation=validation)
+    return build_from_inspection(
+        inspection, layers_dir=layers_dir, validation=validation, stand_ins=stand_ins
+    )
 
 
 def build_from_inspection(
@@ -91,17 +128,24 @@ def build_from_inspection(
     layers_dir: str | Path | None = None,
     validation: dict[str, Any] | None = None,
     check_schema: bool = True,
+    stand_ins: bool = True,
 ) -> BuildResult:
     """Structure, map and build from an inspection already made (`check_schema`: validate it)."""
     check_total_params(inspection.total_params, where=inspection.resolved.display_path)
+    target = layer_set(layers_dir)
     structure = analyze_layer_structure(inspection)
-    entries = tuple(map_components(structure))
+    entries = tuple(map_components(structure, target=target, stand_ins=stand_ins))
     model_id = model_id_for(inspection)
     config = build_config(inspection, structure, entries, model_id=model_id, validation=validation)
     if check_schema:
         validate_schema(config, where=f"generated config of {inspection.model}")
-    warnings = tuple(check_layers_dir(entries, layers_dir)) if layers_dir is not None else ()
+    warnings = tuple(target_notes(entries, layers_dir)) if layers_dir is not None else ()
     return BuildResult(model_id, config, inspection, structure, entries, warnings)
+
+
+def entry_lists(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Both entry lists of a config: `layer_types`, then `unsupported_layer_types`."""
+    return [*config.get("layer_types", []), *config.get("unsupported_layer_types", [])]
 
 
 def build_config(
@@ -130,7 +174,9 @@ def build_config(
     if active is not None:
         config["active_params"] = active
         config["active_params_formatted"] = format_count(active)
-    config["layer_types"] = [entry.as_json() for entry in entries]
+    config["layer_types"] = [e.as_json() for e in entries if e.supported]
+    config["unsupported_layer_types"] = [e.as_json() for e in entries if not e.supported]
+    config["estimate_coverage"] = estimate_coverage(entries).as_json()
     validation = validation or {
         "validated": False,
         "validation_notes": (
@@ -186,7 +232,7 @@ def accounting_problems(config: dict[str, Any], meta_total: int | None = None) -
     problems = []
     layer_sum = sum(
         int(entry.get("count", 1)) * int(entry.get("specs", {}).get("parameter_count", 0))
-        for entry in config.get("layer_types", [])
+        for entry in entry_lists(config)
     )
     total = config.get("total_params")
     if layer_sum != total:
@@ -198,28 +244,11 @@ def accounting_problems(config: dict[str, Any], meta_total: int | None = None) -
     return problems
 
 
-def check_layers_dir(entries: tuple[LayerEntry, ...], layers_dir: str | Path) -> list[str]:
-    """Warnings for supported entries whose class or specs the classes in `layers_dir` lack."""
-    from .catalog import get_supported_layers
-
-    available = get_supported_layers(layers_dir)
-    warnings = []
-    for entry in entries:
-        if not entry.supported:
-            continue
-        info = available.get(entry.class_name)
-        if info is None:
-            warnings.append(
-                f"{entry.name}: class {entry.class_name} is not defined in {layers_dir}"
-            )
-            continue
-        given = set(entry.specs) - {"parameter_count"}
-        accepted = set(info.spec_required) | set(info.spec_optional)
-        missing = set(info.spec_required) - given
-        extra = given - accepted
-        if missing or extra:
-            warnings.append(
-                f"{entry.name}: specs do not bind to {entry.class_name} in {layers_dir} "
-                f"(missing {sorted(missing)}, unexpected {sorted(extra)})"
-            )
-    return warnings
+def target_notes(entries: tuple[LayerEntry, ...], layers_dir: str | Path) -> list[str]:
+    """Warnings for catalog-exact entries `layers_dir` cannot load (they went unsupported)."""
+    return [
+        f"{entry.name}: {layers_dir} has no {entry.class_name} that loads these specs exactly; "
+        f"the entry is in unsupported_layer_types"
+        for entry in entries
+        if entry.gap_kind == MISSING_TARGET_CLASS
+    ]

@@ -164,6 +164,7 @@ def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
         trust_remote_code=args.trust_remote_code,
         layers_dir=getattr(args, "layers_dir", None),
         use_cache=not args.no_cache,
+        stand_ins=not getattr(args, "no_stand_ins", False),
     )
     case = find_case(result.inspection.hf_id) if result.inspection.hf_id else None
     if case is None:
@@ -207,16 +208,23 @@ def _build(args: argparse.Namespace) -> int:
     unsupported = [e for e in result.entries if not e.supported]
     lines = [
         f"{result.model_id}: {config['total_params']:,} parameters "
-        f"({config['total_params_formatted']}) in {len(result.entries)} layer types, "
-        f"{len(unsupported)} unsupported"
+        f"({config['total_params_formatted']}) in {len(result.entries)} entries: "
+        f"{len(result.entries) - len(unsupported)} in layer_types, {len(unsupported)} in "
+        f"unsupported_layer_types"
     ]
     for entry in result.entries:
-        mark = "ok " if entry.supported else "GAP"
+        mark = "GAP" if not entry.supported else ("sub" if entry.stand_in_for else "ok ")
         lines.append(
             f"  {mark} {printable(entry.name):<26} {printable(entry.class_name):<30} "
             f"x{entry.count:<4} {entry.parameter_count:>16,}"
             + (f"  -> {entry.gap_report}" if entry.gap_report else "")
         )
+    lines.append(result.coverage_line())
+    lines += [
+        f"  picked up {entry.class_name} from {args.layers_dir}: {entry.name} (gap "
+        f"{entry.gap_kind}) is in layer_types now"
+        for entry in result.picked_up
+    ]
     lines += [f"  finding: {finding}" for finding in config["findings"]]
     lines += [f"  warning: {warning}" for warning in result.warnings]
     lines += [f"wrote {path}" for path in written]
@@ -351,8 +359,15 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--out", default="out", help="output folder (default: out)")
     build.add_argument(
         "--layers-dir",
-        help="check entries against the layer classes in this folder (e.g. a Mantile checkout's "
-        "backend/layers); files are read, never imported",
+        help="build for the layer classes in this folder (e.g. a Mantile checkout's "
+        "backend/layers) instead of the catalog: layer_types holds only what they load, and a "
+        "gap whose proposed class is there is picked up; files are read, never imported",
+    )
+    build.add_argument(
+        "--no-stand-ins",
+        action="store_true",
+        help="no exact stand-ins (an untied LM head as MLPLayer ...): every gap goes to "
+        "unsupported_layer_types",
     )
     build.set_defaults(func=_build)
 

@@ -116,7 +116,14 @@ class ArchitectureResult:
     unknown: tuple[str, ...] = ()
     overrides: tuple[str, ...] = ()
     default_error: str | None = None
+    # Breaches of the loader contract (harness.loader) by the generated config.
+    loader_problems: tuple[str, ...] = ()
     seconds: float = field(default=0.0, compare=False)
+
+    @property
+    def loads(self) -> bool:
+        """The config built and Mantile's loader would load and compute its layer_types."""
+        return self.builds and not self.loader_problems
 
     @property
     def accounting_difference(self) -> int | None:
@@ -132,7 +139,7 @@ class ArchitectureResult:
 
     @property
     def supported_share(self) -> float | None:
-        """Share of the text stack's parameters in supported entries, rounded to 4 places."""
+        """Share of the text stack's parameters in layer_types (stand-ins included), 4 places."""
         if not self.total_params or self.supported_params is None:
             return None
         return round(self.supported_params / self.total_params, 4)
@@ -156,6 +163,8 @@ class ArchitectureResult:
             "unknown": list(self.unknown),
             "overrides": list(self.overrides),
             "default_error": self.default_error,
+            "loads": self.loads,
+            "loader_problems": list(self.loader_problems),
         }
         if timings:
             data["seconds"] = round(self.seconds, 2)
@@ -296,6 +305,7 @@ def _shipped_overrides() -> dict[str, Override]:
 def _measure(model_type: str, task: str, override: Override | None = None) -> ArchitectureResult:
     from .build import build_from_inspection
     from .inspection import inspect_config, quiet_transformers
+    from .loader import loader_problems
 
     start = time.perf_counter()
     stage, class_name, route = "config", "", ""
@@ -337,6 +347,7 @@ def _measure(model_type: str, task: str, override: Override | None = None) -> Ar
         left_out_params=_left_out(inspection.notes),
         gap_kinds=tuple(sorted({e.gap_kind for e in entries if e.gap_kind})),
         unknown=tuple(sorted(_unknown_label(e) for e in entries if e.gap_kind == "unknown")),
+        loader_problems=tuple(problem.line() for problem in loader_problems(result.config)),
         seconds=time.perf_counter() - start,
     )
 
@@ -408,8 +419,8 @@ def sweep(jobs: int | None = None, progress: bool = False) -> list[ArchitectureR
 
 
 def passes(result: ArchitectureResult) -> bool:
-    """The gate's rule: the config builds and accounting closes exactly."""
-    return result.closes
+    """The gate's rule: the config builds, accounting closes exactly, and Mantile loads it."""
+    return result.closes and result.loads
 
 
 def summary(results: Sequence[ArchitectureResult]) -> dict[str, int]:
@@ -419,6 +430,7 @@ def summary(results: Sequence[ArchitectureResult]) -> dict[str, int]:
         "builds": sum(r.builds for r in results),
         "closes": sum(r.closes for r in results),
         "closes_without_override": sum(r.closes and not r.overrides for r in results),
+        "loads": sum(r.loads for r in results),
         "with_override": sum(bool(r.overrides) for r in results),
         "with_unknown": sum(bool(r.unknown) for r in results),
     }
@@ -554,7 +566,11 @@ def gate_problems(
     for result in results:
         if passes(result) or result.model_type in allowed:
             continue
-        why = result.error or f"accounting is off by {result.accounting_difference:+,}"
+        why = result.error or (
+            f"accounting is off by {result.accounting_difference:+,}"
+            if not result.closes
+            else f"Mantile's loader would not load it: {'; '.join(result.loader_problems)}"
+        )
         problems.append(
             f"{result.model_type} fails the coverage gate ({why}); fix the structure or mapping "
             f"rule, or add it to harness/{ALLOWLIST_FILE} with a group and a reason"
@@ -641,6 +657,8 @@ def render_markdown(
         f"| accounting closes exactly | {counts['closes']} | {counts['closes'] / total:.1%} |",
         f"| closes exactly without an override | {counts['closes_without_override']} | "
         f"{counts['closes_without_override'] / total:.1%} |",
+        f"| loads in the estimator (loader contract) | {counts['loads']} | "
+        f"{counts['loads'] / total:.1%} |",
         f"| built with an override | {counts['with_override']} | "
         f"{counts['with_override'] / total:.1%} |",
         f"| with `unknown` components | {counts['with_unknown']} | "
@@ -686,11 +704,15 @@ def render_markdown(
             lines += [f"### {group}: {meaning} ({len(members)})", ""]
             lines += [f"- `{a.model_type}`: {_cell(a.reason)}" for a in members]
             lines.append("")
-    failures = [r for r in ordered if not r.closes]
+    failures = [r for r in ordered if not r.closes or (r.builds and not r.loads)]
     if failures:
         lines += ["## Failures", ""]
         for result in failures:
-            why = result.error or f"accounting off by {result.accounting_difference:+,}"
+            why = result.error or (
+                f"accounting off by {result.accounting_difference:+,}"
+                if not result.closes
+                else "loader contract: " + "; ".join(result.loader_problems)
+            )
             lines.append(f"- `{result.model_type}`: {_cell(why)}")
         lines.append("")
     unknown = [r for r in ordered if r.unknown]
@@ -769,6 +791,7 @@ def results_from_json(data: Mapping[str, Any]) -> list[ArchitectureResult]:
                 unknown=tuple(row["unknown"]),
                 overrides=tuple(row.get("overrides", ())),
                 default_error=row.get("default_error"),
+                loader_problems=tuple(row.get("loader_problems", ())),
             )
         )
     return results

@@ -658,7 +658,10 @@ _LM_HEAD = GapReference(
         "tied to the input embedding (tie_word_embeddings) or with its own weight. Its "
         "2*H*V FLOPs dominate small models and it runs only for tokens whose logits are needed. "
         "EmbeddingLayer is a gather with no FLOPs and MLPLayer has no vocab dimension, tying "
-        "semantics or vocab-parallel logits gather, so the catalog cannot count it."
+        "semantics or vocab-parallel logits gather, so the catalog has no LM head. An untied "
+        "head without a bias is computed exactly at parallelism 1 by an MLPLayer stand-in "
+        "(intermediate_size V/2, two projections; GatedMLPLayer with V/3 when V is odd and "
+        "divisible by 3); a tied or biased head has no exact stand-in."
     ),
     pytorch_ops=(
         "torch.nn.functional.linear",

@@ -2,8 +2,9 @@
 
 Loaded by the repository's conftest.py and declared as a `pytest11` entry point, so any repository
 with a `cases/` folder can use it. Items per case: `resolves_offline`, one per claim and fact,
-`accounting_closes`, `schema_valid`, `catalog_loads`, `golden` (syrupy), `gap_reports_current` and
-`flops_match` (harness.flops; entries it cannot compare are listed in a terminal summary section).
+`accounting_closes`, `schema_valid`, `loader_contract` (harness.loader on the golden file, or the
+built config while there is none), `golden` (syrupy), `gap_reports_current` and `flops_match`
+(harness.flops; entries it cannot compare are listed in a terminal summary section).
 """
 
 from __future__ import annotations
@@ -155,34 +156,35 @@ def _check_schema(case: ModelCase) -> None:
     validate_schema(result.config, where=f"config of {case.hf_id}")
 
 
-def _check_catalog(case: ModelCase) -> None:
-    from .catalog import instantiate
+def _check_loader_contract(case: ModelCase) -> None:
+    from .loader import loader_problems
+    from .resolve import parse_config_text
 
     result, _ = _build(case)
-    problems = []
-    for entry in result.config["layer_types"]:
-        if not entry["supported"]:
-            continue
-        try:
-            count = instantiate(entry["class"], entry["specs"]).parameter_count()
-        except HarnessError as exc:
-            problems.append(f"{entry['name']}: {exc}")
-            continue
-        if count != entry["specs"]["parameter_count"]:
-            problems.append(
-                f"{entry['name']}: {entry['class']} formula gives {count:,}, "
-                f"entry says {entry['specs']['parameter_count']:,}"
-            )
+    golden = _ROOT[0] / GOLDEN_DIR / f"{result.model_id}.json"
+    config, where = result.config, "the built config"
+    if golden.is_file():
+        where = f"{GOLDEN_DIR}/{golden.name}"
+        config = parse_config_text(golden.read_bytes(), where, fix="regenerate the golden")
+        if not isinstance(config, dict):
+            raise CaseCheckFailed(f"{case.hf_id}: {where} is not a JSON object; regenerate it")
+    problems = loader_problems(config)
     if problems:
-        raise CaseCheckFailed(f"{case.hf_id}: supported entries do not load: {'; '.join(problems)}")
+        lines = "\n".join(f"  {problem.line()}" for problem in problems)
+        raise CaseCheckFailed(
+            f"{case.hf_id}: {where} breaks the loader contract: Mantile's loader would not load "
+            f"or compute it as written ({len(problems)} problem(s)):\n{lines}"
+        )
 
 
 def _check_gap_reports(case: ModelCase) -> None:
+    from .build import entry_lists
+
     result, _ = _build(case)
     root = _ROOT[0]
     problems = []
-    for entry in result.config["layer_types"]:
-        if entry["supported"]:
+    for entry in entry_lists(result.config):
+        if not entry.get("gap_report"):
             continue
         report = root / entry["gap_report"]
         if not report.is_file():
@@ -248,7 +250,7 @@ STANDARD_CHECKS: tuple[tuple[str, Callable[[ModelCase], None]], ...] = (
     ("resolves_offline", _check_resolves),
     ("accounting_closes", _check_accounting),
     ("schema_valid", _check_schema),
-    ("catalog_loads", _check_catalog),
+    ("loader_contract", _check_loader_contract),
     ("gap_reports_current", _check_gap_reports),
     ("flops_match", _check_flops),
 )

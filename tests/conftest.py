@@ -64,6 +64,17 @@ TINY_LLAMA = {
     "tie_word_embeddings": False,
 }
 
+# phi: an untied LM head with a bias of vocab_size values (as phi-2's 51,200).
+TINY_PHI = {
+    "architectures": ["PhiForCausalLM"],
+    "model_type": "phi",
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_attention_heads": 4,
+    "num_hidden_layers": 2,
+    "vocab_size": 256,
+}
+
 
 def disk_full_for(monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
     """Make harness.writers fail with ENOSPC while writing any file whose name ends in `suffix`."""

@@ -9,6 +9,7 @@ sample of architectures.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -117,6 +118,19 @@ def test_error_gate_flags_a_failure_that_is_not_allowlisted() -> None:
         "a fails the coverage gate (accounting is off by -1); fix the structure or mapping rule, "
         "or add it to harness/coverage_allowlist.json with a group and a reason"
     ]
+
+
+def test_error_gate_flags_a_config_mantiles_loader_would_not_load() -> None:
+    broken = dataclasses.replace(result("a"), loader_problems=("x: class Nope is not ...",))
+    assert not broken.loads and broken.as_json()["loads"] is False
+    (problem,) = gate_problems([broken], [])
+    assert problem.startswith("a fails the coverage gate (Mantile's loader would not load it: x:")
+
+
+def test_every_built_architecture_loads_in_the_estimator() -> None:
+    """The loader contract holds for every committed architecture that builds."""
+    built = [row for row in committed()["architectures"] if row["builds"]]
+    assert all(row["loads"] and row["loader_problems"] == [] for row in built)
 
 
 def test_error_gate_flags_a_stale_entry_that_now_passes() -> None:

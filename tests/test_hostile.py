@@ -650,7 +650,7 @@ def test_duplicate_names_are_counted_in_linear_time() -> None:
     CountingName.comparisons = 0
     findings, _ = _schema_findings(config)
     duplicates = [f for f in findings if f.code == "duplicate-name"]
-    assert len(duplicates) == 1000 and "2 entries are named" in duplicates[0].message
+    assert len(duplicates) == 1000 and "2 layer_types entries share" in duplicates[0].message
     assert CountingName.comparisons < 10 * entries
 
 
