@@ -50,9 +50,17 @@ from .catalog import (
     spec_parameters,
 )
 from .errors import CatalogError, ConfigNotFoundError, InvalidConfigError
+from .files import NotARegularFileError, read_regular_file
+from .limits import MAX_LAYERS
 from .loader import duplicate_names
 from .mapping import GAP_CLASSES
-from .resolve import find_snapshots_dir, is_hf_id, model_slug, parse_config_text
+from .resolve import (
+    MAX_CONFIG_BYTES,
+    find_snapshots_dir,
+    is_hf_id,
+    model_slug,
+    parse_config_text,
+)
 from .structure import Component, Structure
 
 __all__ = [
@@ -307,14 +315,17 @@ def _finding(
 
 # --------------------------------------------------------------------------- loading
 
+MAX_ENTRIES = 16 * MAX_LAYERS  # bounds the time `check` spends on a hostile file
+
 
 def parse_mantile_config(text: str, where: str) -> dict[str, Any]:
     """Parse config text; InvalidConfigError (with line and column) unless it is an object with
     a `layer_types` list."""
     parsed = parse_config_text(
-        text.encode("utf-8"),
+        text.encode("utf-8", "surrogatepass"),
         where,
         fix="fix the file (a Mantile config is one JSON object with a layer_types list)",
+        sizes_only=True,
     )
     if not isinstance(parsed, dict):
         raise InvalidConfigError(
@@ -332,6 +343,12 @@ def parse_mantile_config(text: str, where: str) -> dict[str, Any]:
             f'{where}: "layer_types" is a JSON {type(parsed["layer_types"]).__name__}, not a '
             "list; make it a list of layer entries"
         )
+    if len(parsed["layer_types"]) > MAX_ENTRIES:
+        raise InvalidConfigError(
+            f'{where}: "layer_types" has {len(parsed["layer_types"]):,} entries, more than '
+            f"{MAX_ENTRIES:,} (one per layer type, or per layer of a {MAX_LAYERS:,}-layer model "
+            "with 16 per layer); this is not a model config: pass the config file itself"
+        )
     return parsed
 
 
@@ -339,15 +356,20 @@ def load_mantile_config(path: str | Path) -> dict[str, Any]:
     """Read a Mantile config file; ConfigNotFoundError or InvalidConfigError naming the file."""
     file = Path(path)
     try:
-        data = file.read_bytes()
-    except IsADirectoryError:
+        data = read_regular_file(file, MAX_CONFIG_BYTES)
+    except NotARegularFileError as exc:
         raise InvalidConfigError(
-            f"{file} is a folder; pass the Mantile config JSON file itself"
+            f"{file} {exc.strerror}; pass the Mantile config JSON file itself"
         ) from None
     except OSError as exc:
         raise ConfigNotFoundError(
             f"cannot read Mantile config {file}: {exc.strerror or exc}; check the path"
         ) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise InvalidConfigError(
+            f"{file} is larger than {MAX_CONFIG_BYTES // 2**20} MiB; a Mantile config is a few KB "
+            "of layer entries, so this is not one: pass the config file itself"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

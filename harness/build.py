@@ -29,7 +29,7 @@ from .mapping import (
     map_components,
 )
 from .reconcile import component_dtype, storage_plan
-from .resolve import model_slug
+from .resolve import is_hf_id, model_slug
 from .structure import Structure, analyze_layer_structure
 
 __all__ = [
@@ -80,7 +80,7 @@ def model_id_for(inspection: Inspection) -> str:
     if inspection.hf_id:
         return model_slug(inspection.hf_id)
     name_or_path = inspection.resolved.config.get("_name_or_path")
-    if isinstance(name_or_path, str) and name_or_path.count("/") == 1 and ".." not in name_or_path:
+    if isinstance(name_or_path, str) and is_hf_id(name_or_path):  # safe in a file name
         return model_slug(name_or_path)
     path = Path(inspection.resolved.path or inspection.model)
     stem = path.parent.name if path.name == "config.json" else path.stem

@@ -906,16 +906,36 @@ _SET_BUILDERS = ("frozenset", "set", "tuple", "list")
 _ABSTRACT_BASES = ("ABC", "ABCMeta")
 
 
+_MAX_SOURCE_BYTES = 16 * 2**20  # a layer module is a few KB of Python
+
+
 def _parse(path: Path) -> ast.Module:
+    from .files import NotARegularFileError, read_regular_file
+
+    skip = f"move it out of {path.parent} (files starting with '_' are skipped)"
     try:
-        return ast.parse(path.read_bytes(), filename=str(path))
+        source = read_regular_file(path, _MAX_SOURCE_BYTES)
+    except NotARegularFileError as e:
+        raise CatalogError(f"cannot scan layer file {path}: it {e.strerror}; {skip}") from None
+    except OSError as e:
+        raise CatalogError(
+            f"cannot scan layer file {path}: {e.strerror or type(e).__name__}; {skip}"
+        ) from None
+    if len(source) > _MAX_SOURCE_BYTES:
+        raise CatalogError(f"cannot scan layer file {path}: it is larger than 16 MiB; {skip}")
+    try:
+        return ast.parse(source, filename=str(path))
     except SyntaxError as e:
         raise CatalogError(
             f"cannot scan layer file {path}: syntax error at line {e.lineno}: {e.msg}. "
-            f"Fix the file, or move it out of {path.parent} (files starting with '_' are skipped)"
-        ) from e
-    except (ValueError, OSError) as e:
-        raise CatalogError(f"cannot scan layer file {path}: {e}. Fix or remove the file") from e
+            f"Fix the file, or {skip}"
+        ) from None
+    except (MemoryError, RecursionError):
+        raise CatalogError(
+            f"cannot scan layer file {path}: it nests too deeply for Python's parser; {skip}"
+        ) from None
+    except ValueError as e:
+        raise CatalogError(f"cannot scan layer file {path}: {e}. Fix or remove the file") from None
 
 
 def _name_of(expr: ast.expr) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .build import BuildResult
@@ -275,9 +276,17 @@ def with_validation(
 
 
 def build_case(
-    case: ModelCase, *, offline: bool = True, use_cache: bool = True, check_schema: bool = True
+    case: ModelCase,
+    *,
+    offline: bool = True,
+    use_cache: bool = True,
+    check_schema: bool = True,
+    snapshots_dir: Path | None = None,
 ) -> tuple[BuildResult, list[CheckResult]]:
-    """Build a case's model offline, check its facts, put the validation report in the config."""
+    """Build a case's model offline, check its facts, put the validation report in the config.
+
+    `snapshots_dir`: the vendored snapshots of the case's folder (default: see get_model_config).
+    """
     from .build import build_from_inspection
     from .inspection import inspect_model_structure
 
@@ -287,6 +296,7 @@ def build_case(
         offline=offline,
         trust_remote_code=case.trust_remote_code,
         use_cache=use_cache,
+        snapshots_dir=snapshots_dir,
     )
     # Only the final config (this one plus its validation block) needs a schema check.
     result = build_from_inspection(inspection, check_schema=False)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from .errors import HarnessError
+from .errors import HarnessError, json_printable, printable
 
 __all__ = ["build_parser", "main"]
 
@@ -25,7 +25,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split("\n"))
+    return printable(" ".join(text.split("\n")))
+
+
+def _say(*lines: str) -> None:
+    """Print each argument as one line on stdout, through `printable`: untrusted text (architecture
+    names, entry names, docstrings of --layers-dir classes, paths) never reaches the terminal raw,
+    and a newline inside it is shown as `\\n`, never starts a line of its own."""
+    for line in lines:
+        print(printable(line))
+
+
+def _say_json(data: Any) -> None:
+    """Write `data` as JSON on stdout, with terminal-active characters as JSON escapes."""
+    from .writers import dump_json
+
+    sys.stdout.write(json_printable(dump_json(data)))
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,8 +81,10 @@ def _inspect(args: argparse.Namespace) -> int:
         estimate_memory_all,
         inspect_model_structure,
     )
-    from .writers import dump_json, save_tensor_inspection
+    from .writers import check_output_target, save_tensor_inspection
 
+    if args.tensors_out:
+        check_output_target(args.tensors_out)  # before the build: a FIFO or device is refused
     inspection = inspect_model_structure(
         args.model,
         args.revision,
@@ -110,7 +127,7 @@ def _inspect(args: argparse.Namespace) -> int:
         "checkpoint": _checkpoint_summary(inspection),
     }
     if args.json:
-        sys.stdout.write(dump_json(summary))
+        _say_json(summary)
         return 0
     lines = [
         f"model:        {inspection.model} ({inspection.resolved.source}: "
@@ -131,7 +148,7 @@ def _inspect(args: argparse.Namespace) -> int:
     lines += _checkpoint_lines(summary["checkpoint"])
     if args.tensors_out:
         lines.append(f"wrote:        {args.tensors_out}")
-    print("\n".join(lines))
+    _say(*lines)
     return 0
 
 
@@ -210,17 +227,20 @@ def _validate(args: argparse.Namespace) -> int:
     for check in checks:
         diff = "" if check.difference is None else f"{check.difference:+.3%}"
         expected, observed = _cell(check.expected), _cell(check.observed)
-        rows.append((check.fact, expected, observed, diff, check.status, check.source))
+        cells = (check.fact, expected, observed, diff, check.status, check.source)
+        rows.append(tuple(printable(str(cell)) for cell in cells))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+        _say("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
     for check in checks:
         if check.terms or check.unexplained:
-            print(f"{check.fact}: stored = built + terms + unexplained")
+            _say(f"{check.fact}: stored = built + terms + unexplained")
             for term in check.terms:
-                print(f"  {term['term']:<20} {term['params']:>+20,}  {term['detail']}")
-            print(f"  {'unexplained':<20} {check.unexplained or 0:>+20,}")
-    print(result.config["validation_notes"])
+                _say(
+                    f"  {term['term']:<20} {term['params']:>+20,}  {printable(term['detail'])}"
+                )
+            _say(f"  {'unexplained':<20} {check.unexplained or 0:>+20,}")
+    _say(result.config["validation_notes"])
     return 0 if result.config["validated"] else 1
 
 
@@ -231,57 +251,53 @@ def _build(args: argparse.Namespace) -> int:
     written = write_build(result, args.out)
     config = result.config
     unsupported = [e for e in result.entries if not e.supported]
-    print(
+    lines = [
         f"{result.model_id}: {config['total_params']:,} parameters "
         f"({config['total_params_formatted']}) in {len(result.entries)} entries: "
         f"{len(result.entries) - len(unsupported)} in layer_types, {len(unsupported)} in "
         f"unsupported_layer_types"
-    )
+    ]
     for entry in result.entries:
         mark = "GAP" if not entry.supported else ("sub" if entry.stand_in_for else "ok ")
-        print(
-            f"  {mark} {entry.name:<26} {entry.class_name:<30} x{entry.count:<4} "
-            f"{entry.parameter_count:>16,}"
+        lines.append(
+            f"  {mark} {printable(entry.name):<26} {printable(entry.class_name):<30} "
+            f"x{entry.count:<4} {entry.parameter_count:>16,}"
             + (f"  -> {entry.gap_report}" if entry.gap_report else "")
         )
-    print(result.coverage_line())
-    for entry in result.picked_up:
-        print(
-            f"  picked up {entry.class_name} from {args.layers_dir}: {entry.name} (gap "
-            f"{entry.gap_kind}) is in layer_types now"
-        )
-    for finding in config["findings"]:
-        print(f"  finding: {finding}")
-    for warning in result.warnings:
-        print(f"  warning: {warning}")
-    for path in written:
-        print(f"wrote {path}")
+    lines.append(result.coverage_line())
+    lines += [
+        f"  picked up {entry.class_name} from {args.layers_dir}: {entry.name} (gap "
+        f"{entry.gap_kind}) is in layer_types now"
+        for entry in result.picked_up
+    ]
+    lines += [f"  finding: {finding}" for finding in config["findings"]]
+    lines += [f"  warning: {warning}" for warning in result.warnings]
+    lines += [f"wrote {path}" for path in written]
+    _say(*lines)
     return 0
 
 
 def _layers(args: argparse.Namespace) -> int:
     from .catalog import get_supported_layers
-    from .writers import dump_json
 
     layers = get_supported_layers(args.layers_dir)
     if args.json:
-        sys.stdout.write(dump_json({name: info.as_dict() for name, info in layers.items()}))
+        _say_json({name: info.as_dict() for name, info in layers.items()})
         return 0
     for name, info in layers.items():
         if info.abstract:
             continue
         optional = ", ".join(f"{k}={v!r}" for k, v in info.spec_optional.items())
         parallel = ", ".join(sorted(info.supported_parallelism or ())) or "-"
-        print(f"{name}: {info.docstring}")
-        print(f"  required: {', '.join(info.spec_required)}")
-        print(f"  optional: {optional or '-'}")
-        print(f"  parallelism: {parallel}")
+        _say(f"{name}: {info.docstring}")
+        _say(f"  required: {', '.join(info.spec_required)}")
+        _say(f"  optional: {optional or '-'}")
+        _say(f"  parallelism: {parallel}")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
     from .audit import audit_file
-    from .writers import dump_json
 
     report = audit_file(
         args.config,
@@ -291,9 +307,9 @@ def _check(args: argparse.Namespace) -> int:
         layers_dir=args.layers_dir,
     )
     if args.json:
-        sys.stdout.write(dump_json(report.as_dict()))
+        _say_json(report.as_dict())
     else:
-        print("\n".join(report.lines()))
+        _say(*report.lines())  # a newline inside an entry name is escaped, never a new line
     return report.exit_status
 
 
@@ -310,31 +326,27 @@ def _gaps(args: argparse.Namespace) -> int:
     else:
         results = case_results(args.cases_dir, use_cache=use_cache)
     written = write_gap_reports(results, args.out, prune=not args.models)
-    for path in written:
-        print(f"wrote {path}")
+    _say(*(f"wrote {path}" for path in written))
     return 0
 
 
 def _add(args: argparse.Namespace) -> int:
-    from .cases import find_cases_dir
     from .scaffold import add_model, next_steps, prepare_scaffold
 
-    cases_dir = args.cases_dir or find_cases_dir() or "cases"
     scaffold = prepare_scaffold(
         args.hf_id,
         config_path=args.config,
         revision=args.revision,
-        cases_dir=cases_dir,
+        cases_dir=args.cases_dir,
         offline=args.offline,
         token=_token(),
         trust_remote_code=args.trust_remote_code,
     )
-    for path in add_model(scaffold):
-        print(f"wrote {path}")
+    lines = [f"wrote {path}" for path in add_model(scaffold)]
     total = scaffold.result.config["total_params"]
-    print(f"{scaffold.hf_id}: the dry run counts {total:,} parameters. Next:")
-    for number, step in enumerate(next_steps(scaffold), start=1):
-        print(f"  {number}. {step}")
+    lines.append(f"{scaffold.hf_id}: the dry run counts {total:,} parameters. Next:")
+    lines += [f"  {n}. {step}" for n, step in enumerate(next_steps(scaffold), start=1)]
+    _say(*lines)
     return 0
 
 
@@ -377,15 +389,14 @@ def _checkpoint(args: argparse.Namespace) -> int:
 def _cache_info(args: argparse.Namespace) -> int:
     from .cache import cache_info
 
-    print("\n".join(cache_info().lines()))
+    _say(*cache_info().lines())
     return 0
 
 
 def _cache_clear(args: argparse.Namespace) -> int:
-    from .cache import cache_dir, clear_cache
+    from .cache import clear_cache
 
-    removed = clear_cache()
-    print(f"removed {removed} entries from {cache_dir()}")
+    _say(*clear_cache().lines())
     return 0
 
 
@@ -468,7 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--revision", help="Hub revision the config belongs to (40-hex commit best)")
     add.add_argument(
-        "--cases-dir", help="folder of case files (default: the nearest cases/, else ./cases)"
+        "--cases-dir",
+        default="cases",
+        help="folder of case files (default: cases in the working directory, never a parent's)",
     )
     add.add_argument("--offline", action="store_true", default=None, help="never touch the network")
     add.add_argument(
@@ -536,9 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
     cache_commands.add_parser("info", help="cache folder, entries and size").set_defaults(
         func=_cache_info
     )
-    cache_commands.add_parser("clear", help="delete every cache entry").set_defaults(
-        func=_cache_clear
-    )
+    cache_commands.add_parser(
+        "clear", help="delete the cache entries (only files the harness wrote)"
+    ).set_defaults(func=_cache_clear)
 
     from .bench import add_bench_arguments
 
@@ -578,7 +591,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except HarnessError as exc:
-        print(f"harness {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"harness {args.command}: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
 
 

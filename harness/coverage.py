@@ -747,14 +747,12 @@ def write_coverage(
     allowlist: Sequence[AllowlistEntry] = (),
     overrides: Sequence[Override] = (),
 ) -> list[Path]:
-    """Write coverage.json and README.md into `out_dir`, atomically."""
-    from .writers import atomic_write_text
+    """Write coverage.json and README.md into `out_dir` as one output (both new, or both old)."""
+    from .writers import write_files
 
     folder = Path(out_dir)
-    return [
-        atomic_write_text(folder / name, text)
-        for name, text in expected_files(results, allowlist, overrides).items()
-    ]
+    files = expected_files(results, allowlist, overrides)
+    return write_files({folder / name: text for name, text in files.items()})
 
 
 def expected_files(

@@ -40,7 +40,7 @@ from .gap_formulas import ELEMENTWISE_OPS_PER_VALUE, FLOPS_TOLERANCE, Step, form
 from .gap_references import GAP_REFERENCES, SOURCE_RELEASES, SOURCES_CHECKED, GapReference
 from .inspection import TensorRecord
 from .mapping import GAP_CLASSES, MISSING_TARGET_CLASS
-from .writers import atomic_write_text
+from .writers import write_files
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -55,6 +55,7 @@ __all__ = [
     "collect_gaps",
     "extract_skeletons",
     "generate_gap_files",
+    "is_generated_report",
     "render_index",
     "render_report",
     "render_skeleton",
@@ -1141,16 +1142,27 @@ def write_gap_reports(
     """
     folder = Path(gaps_dir)
     files = generate_gap_files(results)
-    written = [atomic_write_text(folder / name, text) for name, text in files.items()]
+    written = write_files({folder / name: text for name, text in files.items()})
     if prune and folder.is_dir():
         for path in sorted(folder.glob("*.md")):
-            if path.name in files:
-                continue
-            with path.open(encoding="utf-8", errors="replace") as stream:
-                first = stream.readline().rstrip("\n")
-            if first == GENERATED_MARKER:
+            if path.name not in files and is_generated_report(path):
                 path.unlink()
     return sorted(written)
+
+
+def is_generated_report(path: Path) -> bool:
+    """True for a regular file (not a symlink, folder or FIFO) whose first line is the marker.
+
+    Anything else in the gaps folder is someone else's and is never read past its first line,
+    never followed and never deleted.
+    """
+    from .files import read_regular_file
+
+    try:
+        head = read_regular_file(path, len(GENERATED_MARKER) + 1, follow_symlinks=False)
+    except OSError:
+        return False
+    return head.decode("utf-8", "replace").partition("\n")[0] == GENERATED_MARKER
 
 
 def case_results(cases_dir: str | Path = "cases", *, use_cache: bool = True) -> list[BuildResult]:
@@ -1158,12 +1170,23 @@ def case_results(cases_dir: str | Path = "cases", *, use_cache: bool = True) -> 
     from .cases import case_files, load_cases
     from .check import build_case
     from .errors import CaseError
+    from .resolve import case_snapshots_dir
 
+    folder = Path(cases_dir)
+    if folder.exists() and not folder.is_dir():
+        from .files import file_kind
+
+        raise CaseError(
+            f"{cases_dir} is {file_kind(folder.stat().st_mode)}, not a folder of case files; "
+            "pass the folder of your model cases with --cases-dir (no gap report was touched)"
+        )
     if not case_files(cases_dir):
         raise CaseError(
             f"{cases_dir} holds no case files (test_*.py); pass the folder of your model cases "
             "with --cases-dir (gap reports are rebuilt from every case, so none were touched)"
         )
+    snapshots = case_snapshots_dir(cases_dir)
     return [
-        build_case(case, offline=True, use_cache=use_cache)[0] for case in load_cases(cases_dir)
+        build_case(case, offline=True, use_cache=use_cache, snapshots_dir=snapshots)[0]
+        for case in load_cases(cases_dir)
     ]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from .cases import ModelCase, case_files, load_case_file
-from .errors import HarnessError
+from .errors import HarnessError, printable
 
 __all__ = ["CaseItem", "GoldenExtension", "golden_extension_for"]
 
@@ -37,6 +37,11 @@ class CaseCheckFailed(AssertionError):
     """A standard check of a case failed; the message is the whole report."""
 
 
+def _report_text(text: str) -> str:
+    """A failure report for the terminal: its lines kept, each line through `printable`."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def _build(case: ModelCase) -> Any:
     """Build each case once per session, remembering an error as the outcome."""
     from .check import build_case
@@ -46,7 +51,11 @@ def _build(case: ModelCase) -> Any:
         try:
             # The schema_valid item checks the schema; each build is checked once.
             _BUILDS[key] = build_case(
-                case, offline=True, use_cache=_USE_CACHE[0], check_schema=False
+                case,
+                offline=True,
+                use_cache=_USE_CACHE[0],
+                check_schema=False,
+                snapshots_dir=_snapshots(),
             )
         except HarnessError as exc:
             _BUILDS[key] = exc
@@ -54,6 +63,13 @@ def _build(case: ModelCase) -> Any:
     if isinstance(outcome, HarnessError):
         raise CaseCheckFailed(f"{case.hf_id}: the config does not build offline: {outcome}")
     return outcome
+
+
+def _snapshots() -> Path:
+    """The vendored snapshots of the session's project: <rootdir>/cases/configs (or the env's)."""
+    from .resolve import case_snapshots_dir
+
+    return case_snapshots_dir(_ROOT[0] / CASES_DIR)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -97,7 +113,7 @@ class CaseItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The check's own message, without a traceback into the harness."""
         if isinstance(excinfo.value, CaseCheckFailed | HarnessError):
-            return str(excinfo.value)
+            return _report_text(str(excinfo.value))
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -109,7 +125,7 @@ def _check_resolves(case: ModelCase) -> None:
     from .resolve import get_model_config
 
     try:
-        get_model_config(case.hf_id, case.revision, offline=True)
+        get_model_config(case.hf_id, case.revision, offline=True, snapshots_dir=_snapshots())
     except HarnessError as exc:
         raise CaseCheckFailed(f"{case.hf_id}: config does not resolve offline: {exc}") from None
 
@@ -225,9 +241,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     terminalreporter.section("FLOPs cross-check: entries not compared")
     for nodeid, text in found:
-        terminalreporter.write_line(nodeid)
-        for line in text.splitlines():
-            terminalreporter.write_line(f"  {line}")
+        terminalreporter.write_line(printable(nodeid))
+        for line in text.split("\n"):
+            terminalreporter.write_line(f"  {printable(line)}")
 
 
 STANDARD_CHECKS: tuple[tuple[str, Callable[[ModelCase], None]], ...] = (
@@ -300,7 +316,7 @@ class _FolderCheckItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """Just the message."""
-        return str(excinfo.value)
+        return _report_text(str(excinfo.value))
 
 
 class OrphanGoldenItem(_FolderCheckItem):
@@ -331,7 +347,8 @@ class GapReportsItem(_FolderCheckItem):
     def runtest(self) -> None:
         """Render the reports from all cases (builds shared with their items) and compare."""
         from .cases import load_cases
-        from .gaps import GENERATED_MARKER, generate_gap_files
+        from .files import read_regular_file
+        from .gaps import generate_gap_files, is_generated_report
 
         root = Path(self.config.rootpath)
         results = [_build(case)[0] for case in load_cases(root / CASES_DIR)]
@@ -339,14 +356,18 @@ class GapReportsItem(_FolderCheckItem):
         folder = root / GAPS_DIR
         problems = []
         for name, text in expected.items():
-            path = folder / name
-            if not path.is_file():
-                problems.append(f"{GAPS_DIR}/{name} is missing")
-            elif path.read_text(encoding="utf-8") != text:
+            try:  # a regular file only: a FIFO or device named *.md must not block the run
+                current = read_regular_file(
+                    folder / name, len(text.encode()), follow_symlinks=False
+                )
+            except OSError as exc:
+                reason = "is missing" if isinstance(exc, FileNotFoundError) else exc.strerror
+                problems.append(f"{GAPS_DIR}/{name} {reason}")
+                continue
+            if current != text.encode():
                 problems.append(f"{GAPS_DIR}/{name} differs from what the cases generate")
         for path in sorted(folder.glob("*.md")):
-            generated = path.read_text(encoding="utf-8").startswith(GENERATED_MARKER)
-            if generated and path.name not in expected:
+            if path.name not in expected and is_generated_report(path):
                 problems.append(f"{GAPS_DIR}/{path.name} is stale: no case has that gap kind")
         if problems:
             raise CaseCheckFailed(

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from .build import BuildResult, build_from_inspection
-from .cases import CHECKPOINT_FACT, STRUCTURE_FACTS, case_file_name, case_files, load_case_file
+from .cases import (
+    CHECKPOINT_FACT,
+    STRUCTURE_FACTS,
+    case_file_name,
+    case_files,
+    declared_hf_id,
+)
 from .checkpoint import (
     CHECKPOINT_FILE,
     CheckpointSummary,
@@ -22,7 +28,7 @@ from .checkpoint import (
     refresh_hint,
     summary_json,
 )
-from .errors import CaseError, ConfigNotFoundError, HarnessError, OfflineSnapshotMissingError
+from .errors import CaseError, ConfigNotFoundError, OfflineSnapshotMissingError
 from .resolve import (
     CONFIG_FILE,
     SNAPSHOT_META_FILE,
@@ -113,7 +119,7 @@ def _read_source_config(
         path = Path(config_path)
         if path.is_dir():
             path = path / CONFIG_FILE
-        if not path.is_file():
+        if not (path.exists() or path.is_symlink()):  # a FIFO or device is refused by its kind
             raise ConfigNotFoundError(
                 f"--config {path} does not exist; pass the model's config.json downloaded "
                 f"from {_HUB}/{hf_id}"
@@ -239,14 +245,17 @@ def _refuse_existing(
             f"{case_path} already exists; edit it, or delete it first to scaffold {hf_id} again"
         )
     for path in case_files(cases_dir):
-        try:
-            declared = load_case_file(path).hf_id
-        except HarnessError:
-            continue
-        if declared == hf_id:
+        # Read, never imported: `add` does not run the other case files of the folder.
+        if declared_hf_id(path) == hf_id:
             raise CaseError(f"{path} already declares {hf_id}; edit that case instead")
     vendored = snapshot_dir / CONFIG_FILE
-    if vendored.exists() and vendored.read_bytes() != config_bytes:
+    meta_path = snapshot_dir / SNAPSHOT_META_FILE
+    if (meta_path.exists() or meta_path.is_symlink()) and not vendored.exists():
+        raise CaseError(
+            f"{meta_path} exists but {vendored} does not: a snapshot.json without its config "
+            f"would make a case that cannot build; delete {snapshot_dir} or restore config.json"
+        )
+    if vendored.exists() and load_config_file(vendored)[1] != config_bytes:
         raise CaseError(
             f"{vendored} already holds a different config for {hf_id}; delete "
             f"{snapshot_dir} to vendor the new one (goldens and gap reports will change)"
@@ -313,6 +322,7 @@ def prepare_scaffold(
         path=str(source.path),
         revision=pinned,
         provenance=source.provenance,
+        offline=offline_requested(offline),  # reaches the opted-in remote-code fetch too
     )
     inspection = inspect_resolved(resolved, trust_remote_code=trust_remote_code, revision=pinned)
     result = build_from_inspection(inspection)
@@ -354,20 +364,22 @@ def read_checkpoint(
 
 
 def add_model(scaffold: Scaffold) -> list[Path]:
-    """Write the scaffold's files atomically; on a failure remove what this call wrote."""
-    from .writers import atomic_write_bytes
+    """Write the scaffold's files as one output: all of them, or (on a failure) none."""
+    from .writers import write_files
 
-    written: list[Path] = []
+    return write_files(
+        {path: data for path, data in scaffold.files.items() if not _holds(path, data)}
+    )
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """True when `path` is a regular file with exactly these bytes (it need not be written)."""
+    from .files import read_regular_file
+
     try:
-        for path, data in scaffold.files.items():
-            if path.exists() and path.read_bytes() == data:
-                continue
-            written.append(atomic_write_bytes(path, data))
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
-    return written
+        return read_regular_file(path, len(data), follow_symlinks=False) == data
+    except OSError:
+        return False
 
 
 def next_steps(scaffold: Scaffold) -> list[str]:

@@ -20,6 +20,18 @@ def vendored_ids() -> list[str]:
     )
 
 
+def vendor_snapshot(folder: Path, config: dict) -> Path:
+    """Vendor `config` in `folder` as `harness add` does: config.json plus its snapshot.json."""
+    import hashlib
+
+    folder.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(config).encode()
+    (folder / "config.json").write_bytes(data)
+    meta = {"sha256": hashlib.sha256(data).hexdigest(), "revision": None}
+    (folder / "snapshot.json").write_text(json.dumps(meta))
+    return folder / "config.json"
+
+
 def snapshot_meta(hf_id: str) -> dict:
     """The snapshot.json of one vendored model."""
     return json.loads((SNAPSHOTS / hf_id / "snapshot.json").read_text())
@@ -74,3 +86,17 @@ TINY_PHI = {
     "num_hidden_layers": 2,
     "vocab_size": 256,
 }
+
+
+def disk_full_for(monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """Make harness.writers fail with ENOSPC while writing any file whose name ends in `suffix`."""
+    import harness.writers
+
+    real = harness.writers._write_temporary
+
+    def write(target: Path, temporary: Path, data: bytes) -> None:
+        if target.suffix == suffix:
+            raise OSError(28, "No space left on device")
+        real(target, temporary, data)
+
+    monkeypatch.setattr(harness.writers, "_write_temporary", write)

@@ -15,7 +15,7 @@ from harness.errors import CaseError, ConfigNotFoundError, HarnessError, Invalid
 from harness.resolve import sha256_of
 from harness.scaffold import add_model, prepare_scaffold
 
-from .conftest import SNAPSHOTS, TINY_LLAMA
+from .conftest import SNAPSHOTS, TINY_LLAMA, disk_full_for
 
 pytest_plugins = ["pytester"]
 
@@ -136,19 +136,10 @@ def test_add_offline_without_a_config_says_how_to_vendor(tmp_path: Path) -> None
 def test_a_failed_write_leaves_nothing_behind(
     tmp_path: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.writers
-
     cases = tmp_path / "cases"
     scaffold = prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases)
-    real = harness.writers.atomic_write_bytes
-
-    def fail_on_case(path: Path, data: bytes) -> Path:
-        if path.suffix == ".py":
-            raise OSError("disk full")
-        return real(path, data)
-
-    monkeypatch.setattr(harness.writers, "atomic_write_bytes", fail_on_case)
-    with pytest.raises(OSError, match="disk full"):
+    disk_full_for(monkeypatch, ".py")
+    with pytest.raises(OSError, match="No space left on device"):
         add_model(scaffold)
     assert files_under(cases) == []
 

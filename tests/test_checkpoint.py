@@ -30,7 +30,7 @@ from harness.inspection import Inspection, inspect_config
 from harness.reconcile import reconcile, storage_plan
 from harness.structure import analyze_layer_structure
 
-from .conftest import TINY_LLAMA
+from .conftest import TINY_LLAMA, vendor_snapshot
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 TINY_MIXTRAL = {
@@ -330,8 +330,7 @@ def test_inspect_shows_stored_vs_built_and_the_terms(
     from harness.cli import main
 
     folder = tmp_path / "cases" / "configs" / "acme" / "tiny"
-    folder.mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps({**TINY_LLAMA, "tie_word_embeddings": True}))
+    vendor_snapshot(folder, {**TINY_LLAMA, "tie_word_embeddings": True})
     monkeypatch.setenv("HARNESS_SNAPSHOTS_DIR", str(tmp_path / "cases" / "configs"))
     built = _llama(tie_word_embeddings=True).total_params
     stored = built + 256 * 64
