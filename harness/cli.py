@@ -13,6 +13,7 @@ from .errors import HarnessError
 __all__ = ["build_parser", "main"]
 
 EXIT_ERROR = 2
+EXIT_CLOSED_PIPE = 1  # as Python itself exits when stdout's reader has gone
 
 
 class _Parser(argparse.ArgumentParser):
@@ -258,9 +259,8 @@ def _gaps(args: argparse.Namespace) -> int:
         ]
     else:
         results = case_results(args.cases_dir, use_cache=use_cache)
-    written = write_gap_reports(results, args.out, prune=not args.models)
-    for path in written:
-        print(f"wrote {path}")
+    for file in write_gap_reports(results, args.out, prune=not args.models):
+        print(f"{file.change.value:<9} {file.path}")
     return 0
 
 
@@ -457,10 +457,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        status = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
+        return status
+    except BrokenPipeError:
+        return _closed_pipe()
     except HarnessError as exc:
         print(f"harness {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _closed_pipe() -> int:
+    """The reader of stdout went away (`harness validate X | head -1`): stop quietly.
+
+    Python's documented recipe: point stdout at devnull so the interpreter's last flush of the
+    unwritten rest cannot raise a second BrokenPipeError, and exit with status 1.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_CLOSED_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +83,19 @@ def test_errors_are_one_line_with_status_2(
 def test_offline_missing_snapshot(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", "nobody/nothing", "--offline"]) == 2
     assert "harness add nobody/nothing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["layers"], ["cache", "info"]])
+def test_a_closed_pipe_ends_quietly_without_a_traceback(command: list[str]) -> None:
+    """`harness layers | head -1`: the reader is gone; the command stops with status 1, quietly."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read: the first write to stdout fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "harness.cli", *command],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 1
