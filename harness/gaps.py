@@ -28,6 +28,7 @@ import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,8 @@ __all__ = [
     "INDEX_FILE",
     "BlockedEntry",
     "BlockedModel",
+    "FileChange",
+    "GapFile",
     "GapKindReport",
     "case_results",
     "collect_gaps",
@@ -1161,17 +1164,41 @@ def generate_gap_files(results: Iterable[BuildResult]) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
+class FileChange(str, Enum):
+    """What writing the gap reports did to one file."""
+
+    WROTE = "wrote"
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class GapFile:
+    """One file of the gaps folder and what `write_gap_reports` did to it."""
+
+    path: Path
+    change: FileChange
+
+
 def write_gap_reports(
     results: Iterable[BuildResult], gaps_dir: str | Path = GAPS_DIR, *, prune: bool = True
-) -> list[Path]:
-    """Write every gap file atomically; with `prune`, delete generated files no kind needs now.
+) -> list[GapFile]:
+    """Write every gap file that differs atomically; with `prune`, delete generated files no kind
+    needs now.
 
-    Returns the written paths, sorted. Only Markdown files whose first line is
-    `GENERATED_MARKER` are ever deleted, so hand-written notes in the folder survive.
+    Returns every generated file (wrote or unchanged) and every removed one, sorted by path. Only
+    Markdown files whose first line is `GENERATED_MARKER` are ever deleted, so hand-written notes
+    in the folder survive; a file whose text is already right is not rewritten.
     """
     folder = Path(gaps_dir)
     files = generate_gap_files(results)
-    written = [atomic_write_text(folder / name, text) for name, text in files.items()]
+    outcome = []
+    for name, text in files.items():
+        path = folder / name
+        if path.is_file() and path.read_bytes() == text.encode("utf-8"):
+            outcome.append(GapFile(path, FileChange.UNCHANGED))
+        else:
+            outcome.append(GapFile(atomic_write_text(path, text), FileChange.WROTE))
     if prune and folder.is_dir():
         for path in sorted(folder.glob("*.md")):
             if path.name in files:
@@ -1180,7 +1207,8 @@ def write_gap_reports(
                 first = stream.readline().rstrip("\n")
             if first == GENERATED_MARKER:
                 path.unlink()
-    return sorted(written)
+                outcome.append(GapFile(path, FileChange.REMOVED))
+    return sorted(outcome, key=lambda file: file.path)
 
 
 def case_results(cases_dir: str | Path = "cases", *, use_cache: bool = True) -> list[BuildResult]:

@@ -21,6 +21,7 @@ from harness.gap_references import GAP_REFERENCES
 from harness.gaps import (
     GENERATED_MARKER,
     INDEX_FILE,
+    FileChange,
     collect_gaps,
     extract_skeletons,
     generate_gap_files,
@@ -465,13 +466,37 @@ def test_write_gap_reports_prunes_only_generated_files(
 
     kept = write_gap_reports(results[:3], folder, prune=False)
     assert (folder / "old_kind.md").exists()
+    before = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
     written = write_gap_reports(results, folder)
 
-    assert [p.name for p in kept] == sorted(generate_gap_files(results[:3]))
-    assert written == sorted(folder / name for name in generated)
+    assert [f.path.name for f in kept] == sorted(generate_gap_files(results[:3]))
+    assert {f.path.name: f.change for f in written} == {
+        **{
+            name: FileChange.UNCHANGED if before.get(name) == text else FileChange.WROTE
+            for name, text in generated.items()
+        },
+        "old_kind.md": FileChange.REMOVED,
+    }
     assert sorted(p.name for p in folder.iterdir()) == sorted([*generated, "notes.md"])
     for name, text in generated.items():
         assert (folder / name).read_text(encoding="utf-8") == text
+
+
+def test_write_gap_reports_says_unchanged_and_leaves_the_file_alone(
+    tmp_path: Path, results: list[BuildResult]
+) -> None:
+    """A second write changes nothing: every file is `unchanged` and keeps its modification time."""
+    folder = tmp_path / "gaps"
+    first = write_gap_reports(results[:2], folder)
+    assert {f.change for f in first} == {FileChange.WROTE}
+    stamps = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    (folder / INDEX_FILE).write_text("edited by hand\n")
+
+    second = write_gap_reports(results[:2], folder)
+    changes = {f.path.name: f.change for f in second}
+    assert changes.pop(INDEX_FILE) == FileChange.WROTE
+    assert set(changes.values()) == {FileChange.UNCHANGED}
+    assert all((folder / name).stat().st_mtime_ns == stamps[name] for name in changes)
 
 
 def test_summarize_layers() -> None:
