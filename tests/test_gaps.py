@@ -293,7 +293,7 @@ class _FakeMLA(Layer):
         layer_idx: int,
         hidden_size: int,
         num_heads: int,
-        q_lora_rank: int,
+        q_lora_rank: int | None,
         kv_lora_rank: int,
         qk_nope_head_dim: int,
         qk_rope_head_dim: int,
@@ -310,10 +310,13 @@ class _FakeMLA(Layer):
     def _matrices(self) -> int:
         h, n, rq, rkv = self.hidden_size, self.num_heads, self.q_lora_rank, self.kv_lora_rank
         dn, dr, dv = self.qk_nope_head_dim, self.qk_rope_head_dim, self.v_head_dim
-        return h * rq + rq * n * (dn + dr) + h * (rkv + dr) + rkv * n * (dn + dv) + n * dv * h
+        # q_lora_rank None or 0 (DeepSeek-V2-Lite): one full q_proj instead of q_a, q_b
+        query = h * rq + rq * n * (dn + dr) if rq else h * n * (dn + dr)
+        return query + h * (rkv + dr) + rkv * n * (dn + dv) + n * dv * h
 
     def parameter_count(self) -> int:
-        return self._matrices() + self.q_lora_rank + self.kv_lora_rank  # plus the two norms
+        # plus the latent norms: kv_a_layernorm, and q_a_layernorm when q is compressed
+        return self._matrices() + (self.q_lora_rank or 0) + self.kv_lora_rank
 
     def flops(
         self, batch_size: int, seq_len: int, *, phase: Any = "prefill", context_len: Any = None
@@ -338,7 +341,7 @@ class _FakeMLA(Layer):
 
 
 class _FakeMLAWithoutNorms(_FakeMLA):
-    """The same layer forgetting q_a_layernorm and kv_a_layernorm."""
+    """The same layer forgetting its latent norms (q_a_layernorm, kv_a_layernorm)."""
 
     def parameter_count(self) -> int:
         return self._matrices()
@@ -370,14 +373,63 @@ def test_skeleton_becomes_a_real_check_once_the_class_exists(
 def test_skeleton_fails_a_wrong_class(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mla_skeleton: dict[str, str]
 ) -> None:
-    """A class that forgets the latent norms fails exactly the parameter and weight-byte tests."""
+    """A class that forgets the latent norms fails exactly the parameter and weight-byte tests,
+    for every MLA model the cases hold."""
     monkeypatch.setitem(CATALOG, MLA_CLASS, _FakeMLAWithoutNorms)
     _, skipped, failed = _run_skeletons(pytester, mla_skeleton).listoutcomes()
     assert skipped == []
-    assert sorted(report.nodeid.split("::")[1] for report in failed) == [
-        "test_parameter_count[deepseek-ai_DeepSeek-V3-attention]",
-        "test_weight_bytes[deepseek-ai_DeepSeek-V3-attention]",
-    ]
+    cases = load_skeleton(mla_skeleton[f"test_{MLA}.py"])["CASES"]
+    assert f"{DEEPSEEK.replace('/', '_')}-attention" in cases
+    assert sorted(report.nodeid.split("::")[1] for report in failed) == sorted(
+        f"{test}[{case}]"
+        for case in cases
+        for test in ("test_parameter_count", "test_weight_bytes")
+    )
+
+
+TINY_MLA_WITHOUT_Q_LORA = {
+    "architectures": ["DeepseekV2ForCausalLM"],
+    "model_type": "deepseek_v2",
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "moe_intermediate_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 4,
+    "vocab_size": 256,
+    "q_lora_rank": None,  # DeepSeek-V2-Lite's form: a full q_proj, no q_a_layernorm
+    "kv_lora_rank": 16,
+    "qk_nope_head_dim": 8,
+    "qk_rope_head_dim": 4,
+    "v_head_dim": 8,
+    "n_routed_experts": 4,
+    "n_shared_experts": 1,
+    "num_experts_per_tok": 2,
+    "first_k_dense_replace": 1,
+    "tie_word_embeddings": False,
+}
+
+
+@pytest.fixture(scope="module")
+def mla_without_q_lora(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """Built before any pytester fixture, whose sys.modules restore would drop torch again."""
+    path = tmp_path_factory.mktemp("mla") / "config.json"
+    path.write_text(json.dumps(TINY_MLA_WITHOUT_Q_LORA))
+    return build_model_config(str(path), offline=True, use_cache=False)
+
+
+def test_skeleton_of_mla_without_q_compression_binds_the_paper_class(
+    mla_without_q_lora: BuildResult, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`q_lora_rank: null` reaches the skeleton as None, and a class that handles it passes."""
+    result = mla_without_q_lora
+    skeleton = render_skeleton(collect_gaps([result])[MLA])
+    (case,) = load_skeleton(skeleton)["CASES"].values()
+    assert case["specs"]["q_lora_rank"] is None
+    assert case["parameter_count"] == self_attention_parameters(result)
+    monkeypatch.setitem(CATALOG, MLA_CLASS, _FakeMLA)
+    passed, skipped, failed = _run_skeletons(pytester, {"test_mla.py": skeleton}).listoutcomes()
+    assert skipped == [] and failed == [] and len(passed) == 6
 
 
 # --------------------------------------------------------------------------- numbers
