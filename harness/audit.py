@@ -49,7 +49,7 @@ from .catalog import (
     spec_parameters,
 )
 from .errors import CatalogError, ConfigNotFoundError, InvalidConfigError
-from .mapping import GAP_CLASSES
+from .mapping import GAP_CLASSES, MODEL_LEVEL
 from .resolve import find_snapshots_dir, is_hf_id, model_slug, parse_config_text
 from .structure import Component, Structure
 
@@ -97,7 +97,10 @@ HANDWRITTEN_SCHEMA: dict[str, Any] = {
                 },
                 "supported": {"type": "boolean"},
                 "gap_report": {"type": ["string", "null"]},
-                "layer_indices": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                "layer_indices": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": MODEL_LEVEL},
+                },
             },
         }
     },
@@ -723,9 +726,10 @@ def _read_entries(
         role, addon = _role(name, class_name)
         listed = raw.get("layer_indices")
         valid = isinstance(listed, list) and all(
-            isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in listed
+            isinstance(i, int) and not isinstance(i, bool) and i >= MODEL_LEVEL for i in listed
         )
-        indices = tuple(listed) if valid else ()
+        # one index per instance, MODEL_LEVEL for an instance outside the layers: keep the layers
+        indices = tuple(sorted({i for i in listed if i != MODEL_LEVEL})) if valid else ()
         declared = specs.get("parameter_count")
         entry = _Entry(
             name=name,

@@ -252,7 +252,7 @@ def collect_gaps(results: Iterable[BuildResult]) -> dict[str, GapKindReport]:
                     name=entry.name,
                     class_name=entry.class_name,
                     count=entry.count,
-                    layer_indices=tuple(entry.layer_indices),
+                    layer_indices=entry.layers,
                     specs=dict(entry.specs),
                     example_tensors=tuple(entry.example_tensors),
                     shared_tensors=shared,

@@ -20,12 +20,15 @@ from .structure import Component, Structure
 
 __all__ = [
     "GAP_CLASSES",
+    "MODEL_LEVEL",
     "LayerEntry",
     "Piece",
     "active_parameters",
     "entries_parameter_total",
     "map_components",
 ]
+
+MODEL_LEVEL = -1  # the layer index of an instance outside the decoder layers (as Mantile's own)
 
 # Gap kind -> the class name proposed for it; gap_references.py holds its references.
 GAP_CLASSES: dict[str, str] = {
@@ -83,6 +86,8 @@ class LayerEntry:
     count: int
     supported: bool
     specs: dict[str, Any]
+    # One index per instance, sorted: a layer with two norms appears twice, and a model-level
+    # instance (embedding, final norm, LM head) is MODEL_LEVEL, so len(layer_indices) == count.
     layer_indices: tuple[int, ...]
     gap_kind: str | None = None
     gap_report: str | None = None
@@ -97,6 +102,11 @@ class LayerEntry:
     def total_parameters(self) -> int:
         """count x parameter_count."""
         return self.count * self.parameter_count
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        """The decoder layers the entry occurs in, each once, without the model level."""
+        return tuple(sorted({index for index in self.layer_indices if index != MODEL_LEVEL}))
 
     def as_json(self) -> dict[str, Any]:
         """The entry as it appears in the config JSON."""
@@ -215,6 +225,8 @@ def _map_lm_head(component: Component) -> list[Piece]:
         "vocab_size": a["vocab_size"],
         "hidden_size": a["hidden_size"],
         "tied": bool(a.get("tied")),
+        # an output bias (phi-2) is V more parameters: without it the count cannot be rebuilt
+        "has_bias": any(t.kind == "param" and t.leaf == "bias" for t in component.tensors),
     }
     return [_gap("lm_head", component, "lm_head", specs, component.parameter_count)]
 
@@ -649,9 +661,12 @@ def map_components(structure: Structure, gaps_dir: str = "gaps") -> list[LayerEn
     for name, group in zip(names, groups, strict=True):
         first = group[0]
         specs = dict(first.specs)
-        indices = tuple(sorted({p.layer_index for p in group if p.layer_index is not None}))
+        indices = tuple(
+            sorted(MODEL_LEVEL if p.layer_index is None else p.layer_index for p in group)
+        )
         if first.supported and _accepts_layer_idx(first.class_name):
-            specs = {"layer_idx": indices[0] if indices else 0, **specs}
+            layers = [index for index in indices if index != MODEL_LEVEL]
+            specs = {"layer_idx": layers[0] if layers else 0, **specs}
         entries.append(
             LayerEntry(
                 name=name,
