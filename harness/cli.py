@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from .errors import HarnessError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "validation_table"]
 
 EXIT_ERROR = 2
 EXIT_CLOSED_PIPE = 1  # as Python itself exits when stdout's reader has gone
@@ -78,6 +78,7 @@ def _inspect(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
     )
     counts = count_parameters(inspection)
+    scope = _parameter_scope(inspection)
     memories = (
         [estimate_memory(inspection, args.dtype)] if args.dtype else estimate_memory_all(inspection)
     )
@@ -95,6 +96,7 @@ def _inspect(args: argparse.Namespace) -> int:
         "total_params": counts.total,
         "total_params_formatted": counts.total_formatted,
         "by_component": counts.by_component,
+        **_active_json(scope),
         "buffer_elements": counts.buffers,
         "memory_gb": {m.dtype: round(m.gb, 3) for m in memories},
         "largest_tensor": {
@@ -120,6 +122,7 @@ def _inspect(args: argparse.Namespace) -> int:
     ]
     width = max(len(name) for name in counts.by_component)
     lines += [f"  {name:<{width}}  {value:>18,}" for name, value in counts.by_component.items()]
+    lines += _active_lines(scope)
     lines.append("weight memory (decimal GB):")
     lines += [f"  {m.dtype:<6} {m.gb:>12,.3f}" for m in memories]
     lines.append(f"largest:      {largest.name} {tuple(largest.shape)} = {largest.numel:,}")
@@ -132,6 +135,38 @@ def _inspect(args: argparse.Namespace) -> int:
         lines.append(f"wrote:        {args.tensors_out}")
     print("\n".join(lines))
     return 0
+
+
+def _parameter_scope(inspection: Any) -> Any:
+    """The parts of the count that published figures scope differently (MoE: active ones too)."""
+    from .build import build_from_inspection
+    from .check import parameter_scope
+
+    return parameter_scope(build_from_inspection(inspection, check_schema=False))
+
+
+def _active_lines(scope: Any) -> list[str]:
+    from .inspection import format_count
+
+    if scope.active is None:
+        return []
+    without = scope.active_without_input_embedding
+    return [
+        f"active/token: {scope.active:,} ({format_count(scope.active)}): the total minus the "
+        f"{scope.skipped_experts:,} parameters of routed experts a token does not visit",
+        f"  without the input embedding {without:,} ({format_count(without)}), as most model "
+        "cards count active parameters",
+    ]
+
+
+def _active_json(scope: Any) -> dict[str, int]:
+    if scope.active is None:
+        return {}
+    return {
+        "active_params": scope.active,
+        "active_params_without_input_embedding": scope.active_without_input_embedding,
+        "input_embedding_params": scope.input_embedding,
+    }
 
 
 def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
@@ -169,16 +204,54 @@ def _validate(args: argparse.Namespace) -> int:
             f"no case file declares {hf_id}; scaffold one with `harness add {hf_id}` "
             "and fill in its public facts"
         )
-    rows = [("fact", "expected", "observed", "difference", "status", "source")]
-    for check in checks:
-        diff = "" if check.difference is None else f"{check.difference:+.3%}"
-        expected, observed = _cell(check.expected), _cell(check.observed)
-        rows.append((check.fact, expected, observed, diff, check.status, check.source))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    for row in rows:
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+    print("\n".join(validation_table(checks)))
     print(result.config["validation_notes"])
+    for check in checks:
+        if not check.passed:
+            print(f"fail: {check.message}")
     return 0 if result.config["validated"] else 1
+
+
+VALIDATE_COLUMNS = (
+    "fact",
+    "published",
+    "stated difference",
+    "dry run",
+    "difference*",
+    "tolerance",
+    "status",
+    "source",
+)
+VALIDATE_LEGEND = (
+    "* difference = (dry run - (published - stated difference)) / (published - stated "
+    "difference): the relative gap left after the claim's expected_difference; a claim passes "
+    "within its tolerance, a structural fact must be equal"
+)
+
+
+def validation_table(checks: Sequence[Any]) -> list[str]:
+    """The `harness validate` table: one row per fact, plainly labelled columns, then a legend."""
+    rows = [VALIDATE_COLUMNS]
+    for check in checks:
+        claim = check.tolerance is not None
+        rows.append(
+            (
+                check.fact,
+                _cell(check.expected),
+                f"{check.expected_difference:+,}" if claim and check.expected_difference else "",
+                _cell(check.observed),
+                "" if check.difference is None else f"{check.difference:+.3%}",
+                f"{check.tolerance:.2%}" if claim else "exact",
+                check.status,
+                check.source,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(VALIDATE_COLUMNS) - 1)]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1]
+        for row in rows
+    ]
+    return [*lines, VALIDATE_LEGEND]
 
 
 def _build(args: argparse.Namespace) -> int:
