@@ -291,8 +291,8 @@ def next_steps(scaffold: Scaffold) -> list[str]:
     return [
         f"fill in the TODO claims ({', '.join(claims)}) in {case} with public sources; "
         "check the pre-filled structural facts against the model card and cite it",
-        f"run `python3 -m pytest {case}`: the TODO claims fail until they are filled, the "
-        "golden is missing until step 3",
+        "run `python3 -m nox -s conformance`: the TODO claims fail until they are filled, the "
+        "golden and gap reports are missing until step 3",
         "run `python3 -m nox -s snapshots` to write the golden config and the gap reports, "
         "and review the printed diff",
         f"commit {case}, {scaffold.snapshot_dir.as_posix()}/, golden/ and gaps/ together",
