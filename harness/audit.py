@@ -53,7 +53,7 @@ from .errors import CatalogError, ConfigNotFoundError, InvalidConfigError
 from .files import NotARegularFileError, read_regular_file
 from .limits import MAX_LAYERS
 from .loader import duplicate_names
-from .mapping import GAP_CLASSES
+from .mapping import GAP_CLASSES, MODEL_LEVEL
 from .resolve import (
     MAX_CONFIG_BYTES,
     find_snapshots_dir,
@@ -108,7 +108,10 @@ HANDWRITTEN_SCHEMA: dict[str, Any] = {
                 },
                 "supported": {"type": "boolean"},
                 "gap_report": {"type": ["string", "null"]},
-                "layer_indices": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                "layer_indices": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": MODEL_LEVEL},
+                },
                 "stand_in_for": {"type": "string"},
             },
         }
@@ -757,9 +760,10 @@ def _read_entries(
         role, addon = _role(name, class_name, stand_in)
         listed = raw.get("layer_indices")
         valid = isinstance(listed, list) and all(
-            isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in listed
+            isinstance(i, int) and not isinstance(i, bool) and i >= MODEL_LEVEL for i in listed
         )
-        indices = tuple(listed) if valid else ()
+        # one index per instance, MODEL_LEVEL for an instance outside the layers: keep the layers
+        indices = tuple(sorted({i for i in listed if i != MODEL_LEVEL})) if valid else ()
         declared = specs.get("parameter_count")
         entry = _Entry(
             name=name,

@@ -236,7 +236,8 @@ def validate_schema(config: Any, *, where: str) -> None:
 
 
 def accounting_problems(config: dict[str, Any], meta_total: int | None = None) -> list[str]:
-    """Reasons sum(count x parameter_count) != total_params (or != meta-device total), if any."""
+    """Reasons the accounting does not close, if any: sum(count x parameter_count) differs from
+    total_params (or the meta-device total), or an entry's layer_indices miss an instance."""
     problems = []
     layer_sum = sum(
         int(entry.get("count", 1)) * int(entry.get("specs", {}).get("parameter_count", 0))
@@ -249,6 +250,13 @@ def accounting_problems(config: dict[str, Any], meta_total: int | None = None) -
         )
     if meta_total is not None and total != meta_total:
         problems.append(f"total_params is {total:,}, the meta-device total is {meta_total:,}")
+    for entry in entry_lists(config):
+        indices = entry.get("layer_indices")
+        if indices is not None and len(indices) != entry.get("count", 1):
+            problems.append(
+                f"{entry.get('name')}: count is {entry.get('count', 1)}, layer_indices list "
+                f"{len(indices)} instances (one index per instance, -1 at model level)"
+            )
     return problems
 
 

@@ -10,9 +10,10 @@ from typing import Any, NoReturn
 
 from .errors import HarnessError, json_printable, printable
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "validation_table"]
 
 EXIT_ERROR = 2
+EXIT_CLOSED_PIPE = 1  # as Python itself exits when stdout's reader has gone
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,6 +95,7 @@ def _inspect(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
     )
     counts = count_parameters(inspection)
+    scope = _parameter_scope(inspection)
     memories = (
         [estimate_memory(inspection, args.dtype)] if args.dtype else estimate_memory_all(inspection)
     )
@@ -111,6 +113,7 @@ def _inspect(args: argparse.Namespace) -> int:
         "total_params": counts.total,
         "total_params_formatted": counts.total_formatted,
         "by_component": counts.by_component,
+        **_active_json(scope),
         "buffer_elements": counts.buffers,
         "memory_gb": {m.dtype: round(m.gb, 3) for m in memories},
         "largest_tensor": {
@@ -137,6 +140,7 @@ def _inspect(args: argparse.Namespace) -> int:
     ]
     width = max(len(name) for name in counts.by_component)
     lines += [f"  {name:<{width}}  {value:>18,}" for name, value in counts.by_component.items()]
+    lines += _active_lines(scope)
     lines.append("weight memory (decimal GB):")
     lines += [f"  {m.dtype:<6} {m.gb:>12,.3f}" for m in memories]
     lines.append(f"largest:      {largest.name} {tuple(largest.shape)} = {largest.numel:,}")
@@ -187,6 +191,38 @@ def _checkpoint_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _parameter_scope(inspection: Any) -> Any:
+    """The parts of the count that published figures scope differently (MoE: active ones too)."""
+    from .build import build_from_inspection
+    from .check import parameter_scope
+
+    return parameter_scope(build_from_inspection(inspection, check_schema=False))
+
+
+def _active_lines(scope: Any) -> list[str]:
+    from .inspection import format_count
+
+    if scope.active is None:
+        return []
+    without = scope.active_without_input_embedding
+    return [
+        f"active/token: {scope.active:,} ({format_count(scope.active)}): the total minus the "
+        f"{scope.skipped_experts:,} parameters of routed experts a token does not visit",
+        f"  without the input embedding {without:,} ({format_count(without)}), as most model "
+        "cards count active parameters",
+    ]
+
+
+def _active_json(scope: Any) -> dict[str, int]:
+    if scope.active is None:
+        return {}
+    return {
+        "active_params": scope.active,
+        "active_params_without_input_embedding": scope.active_without_input_embedding,
+        "input_embedding_params": scope.input_embedding,
+    }
+
+
 def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
     """Build the model; when a case file declares it, check its facts and embed the report."""
     from .build import build_model_config
@@ -223,25 +259,58 @@ def _validate(args: argparse.Namespace) -> int:
             f"no case file declares {hf_id}; scaffold one with `harness add {hf_id}` "
             "and fill in its public facts"
         )
-    rows = [("fact", "expected", "observed", "difference", "status", "source")]
-    for check in checks:
-        diff = "" if check.difference is None else f"{check.difference:+.3%}"
-        expected, observed = _cell(check.expected), _cell(check.observed)
-        cells = (check.fact, expected, observed, diff, check.status, check.source)
-        rows.append(tuple(printable(str(cell)) for cell in cells))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    for row in rows:
-        _say("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+    _say(*validation_table(checks))
     for check in checks:
         if check.terms or check.unexplained:
             _say(f"{check.fact}: stored = built + terms + unexplained")
             for term in check.terms:
-                _say(
-                    f"  {term['term']:<20} {term['params']:>+20,}  {printable(term['detail'])}"
-                )
+                _say(f"  {term['term']:<20} {term['params']:>+20,}  {term['detail']}")
             _say(f"  {'unexplained':<20} {check.unexplained or 0:>+20,}")
     _say(result.config["validation_notes"])
+    _say(*(f"fail: {check.message}" for check in checks if not check.passed))
     return 0 if result.config["validated"] else 1
+
+
+VALIDATE_COLUMNS = (
+    "fact",
+    "published",
+    "stated difference",
+    "dry run",
+    "difference*",
+    "tolerance",
+    "status",
+    "source",
+)
+VALIDATE_LEGEND = (
+    "* difference = (dry run - (published - stated difference)) / (published - stated "
+    "difference): the relative gap left after the claim's expected_difference; a claim passes "
+    "within its tolerance, a structural fact must be equal"
+)
+
+
+def validation_table(checks: Sequence[Any]) -> list[str]:
+    """The `harness validate` table: one row per fact, plainly labelled columns, then a legend."""
+    rows = [VALIDATE_COLUMNS]
+    for check in checks:
+        claim = check.tolerance is not None
+        rows.append(
+            (
+                check.fact,
+                _cell(check.expected),
+                f"{check.expected_difference:+,}" if claim and check.expected_difference else "",
+                _cell(check.observed),
+                "" if check.difference is None else f"{check.difference:+.3%}",
+                f"{check.tolerance:.2%}" if claim and check.tolerance else "exact",
+                check.status,
+                check.source,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(VALIDATE_COLUMNS) - 1)]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1]
+        for row in rows
+    ]
+    return [*lines, VALIDATE_LEGEND]
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -325,8 +394,8 @@ def _gaps(args: argparse.Namespace) -> int:
         ]
     else:
         results = case_results(args.cases_dir, use_cache=use_cache)
-    written = write_gap_reports(results, args.out, prune=not args.models)
-    _say(*(f"wrote {path}" for path in written))
+    files = write_gap_reports(results, args.out, prune=not args.models)
+    _say(*(f"{file.change.value:<9} {file.path}" for file in files))
     return 0
 
 
@@ -379,10 +448,10 @@ def _checkpoint(args: argparse.Namespace) -> int:
     path, summary, result = vendor_checkpoint(
         args.hf_id, cases_dir=cases_dir, offline=args.offline, token=_token(), recorded=recorded
     )
-    print(f"wrote {path}")
-    print("\n".join(reconcile(result.inspection, result.structure, summary).lines()))
-    print("the claim for the case's facts:")
-    print("\n".join(checkpoint_claim_lines(args.hf_id, result, summary)))
+    _say(f"wrote {path}")
+    _say(*reconcile(result.inspection, result.structure, summary).lines())
+    _say("the claim for the case's facts:")
+    _say(*checkpoint_claim_lines(args.hf_id, result, summary))
     return 0
 
 
@@ -589,10 +658,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        status = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
+        return status
+    except BrokenPipeError:
+        return _closed_pipe()
     except HarnessError as exc:
         print(f"harness {args.command}: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _closed_pipe() -> int:
+    """The reader of stdout went away (`harness validate X | head -1`): stop quietly.
+
+    Python's documented recipe: point stdout at devnull so the interpreter's last flush of the
+    unwritten rest cannot raise a second BrokenPipeError, and exit with status 1.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_CLOSED_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

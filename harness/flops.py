@@ -330,9 +330,9 @@ class _Target:
         """The entry's module at every layer it occurs in."""
         if self.module is None:
             return []
-        if self.layer is None or not self.entry.layer_indices:
+        if self.layer is None or not self.entry.layers:
             return [self.module]
-        return [p for p in (self.at(i) for i in self.entry.layer_indices) if p is not None]
+        return [p for p in (self.at(i) for i in self.entry.layers) if p is not None]
 
 
 def _common_module(names: Sequence[str]) -> str | None:
@@ -596,7 +596,7 @@ def _neighbours(target: _Target, targets: Sequence[_Target]) -> tuple[list[_Targ
         if other is target:
             continue
         if layer is not None and other.layer is not None:
-            if layer not in other.entry.layer_indices:
+            if layer not in other.entry.layers:
                 continue
             path = other.at(layer)
         elif layer is None and other.layer is None:

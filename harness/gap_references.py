@@ -756,6 +756,8 @@ _LM_HEAD = GapReference(
         "A prefill of 8 sequences x 1024 tokens costs 8*2*H*V, not 8192*2*H*V.",
         "tie_word_embeddings=True: weight bytes counted once across embedding and lm_head, "
         "FLOPs unchanged; False: V*H counted twice.",
+        "Parameters: V*H when untied, 0 when tied, plus V for an output bias (has_bias=True, "
+        "e.g. phi-2: 51200*2560 + 51200 = 131,123,200); the bias adds no matmul FLOPs.",
         "At tp=8 with V=151936 each rank holds 18,992 rows and the logits gather moves "
         "T_logits*151936*beta bytes.",
         "With pipeline parallelism the lm_head FLOPs land on the last stage only.",

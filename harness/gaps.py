@@ -33,6 +33,7 @@ import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,7 @@ from .gap_formulas import ELEMENTWISE_OPS_PER_VALUE, FLOPS_TOLERANCE, Step, form
 from .gap_references import GAP_REFERENCES, SOURCE_RELEASES, SOURCES_CHECKED, GapReference
 from .inspection import TensorRecord
 from .mapping import GAP_CLASSES, MISSING_TARGET_CLASS
-from .writers import write_files
+from .writers import holds, write_files
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -50,6 +51,8 @@ __all__ = [
     "INDEX_FILE",
     "BlockedEntry",
     "BlockedModel",
+    "FileChange",
+    "GapFile",
     "GapKindReport",
     "case_results",
     "collect_gaps",
@@ -277,7 +280,7 @@ def collect_gaps(results: Iterable[BuildResult]) -> dict[str, GapKindReport]:
                     name=entry.name,
                     class_name=entry.gap_class,
                     count=entry.count,
-                    layer_indices=tuple(entry.layer_indices),
+                    layer_indices=entry.layers,
                     specs=entry.gap_specs,
                     example_tensors=tuple(entry.example_tensors),
                     shared_tensors=shared,
@@ -1132,22 +1135,46 @@ def generate_gap_files(results: Iterable[BuildResult]) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
+class FileChange(str, Enum):
+    """What writing the gap reports did to one file."""
+
+    WROTE = "wrote"
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class GapFile:
+    """One file of the gaps folder and what `write_gap_reports` did to it."""
+
+    path: Path
+    change: FileChange
+
+
 def write_gap_reports(
     results: Iterable[BuildResult], gaps_dir: str | Path = GAPS_DIR, *, prune: bool = True
-) -> list[Path]:
-    """Write every gap file atomically; with `prune`, delete generated files no kind needs now.
+) -> list[GapFile]:
+    """Write every gap file that differs atomically; with `prune`, delete generated files no kind
+    needs now.
 
-    Returns the written paths, sorted. Only Markdown files whose first line is
-    `GENERATED_MARKER` are ever deleted, so hand-written notes in the folder survive.
+    Returns every generated file (wrote or unchanged) and every removed one, sorted by path. Only
+    Markdown files whose first line is `GENERATED_MARKER` are ever deleted, so hand-written notes
+    in the folder survive; a file whose text is already right is not rewritten.
     """
     folder = Path(gaps_dir)
     files = generate_gap_files(results)
-    written = write_files({folder / name: text for name, text in files.items()})
+    unchanged = {name for name, text in files.items() if holds(folder / name, text.encode())}
+    written = write_files(
+        {folder / name: text for name, text in files.items() if name not in unchanged}
+    )
+    outcome = [GapFile(path, FileChange.WROTE) for path in written]
+    outcome += [GapFile(folder / name, FileChange.UNCHANGED) for name in unchanged]
     if prune and folder.is_dir():
         for path in sorted(folder.glob("*.md")):
             if path.name not in files and is_generated_report(path):
                 path.unlink()
-    return sorted(written)
+                outcome.append(GapFile(path, FileChange.REMOVED))
+    return sorted(outcome, key=lambda file: file.path)
 
 
 def is_generated_report(path: Path) -> bool:

@@ -28,12 +28,15 @@ from .structure import Component, Structure
 __all__ = [
     "GAP_CLASSES",
     "MISSING_TARGET_CLASS",
+    "MODEL_LEVEL",
     "LayerEntry",
     "Piece",
     "active_parameters",
     "entries_parameter_total",
     "map_components",
 ]
+
+MODEL_LEVEL = -1  # the layer index of an instance outside the decoder layers (as Mantile's own)
 
 # Gap kind -> the class name proposed for it; gap_references.py holds its references.
 GAP_CLASSES: dict[str, str] = {
@@ -97,6 +100,8 @@ class LayerEntry:
     count: int
     supported: bool
     specs: dict[str, Any]
+    # One index per instance, sorted: a layer with two norms appears twice, and a model-level
+    # instance (embedding, final norm, LM head) is MODEL_LEVEL, so len(layer_indices) == count.
     layer_indices: tuple[int, ...]
     gap_kind: str | None = None
     gap_report: str | None = None
@@ -118,6 +123,11 @@ class LayerEntry:
     def total_parameters(self) -> int:
         """count x parameter_count."""
         return self.count * self.parameter_count
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        """The decoder layers the entry occurs in, each once, without the model level."""
+        return tuple(sorted({index for index in self.layer_indices if index != MODEL_LEVEL}))
 
     def as_json(self) -> dict[str, Any]:
         """The entry as it appears in the config JSON."""
@@ -690,7 +700,9 @@ def map_components(
     entries = []
     for name, group in zip(names, groups, strict=True):
         first = group[0]
-        indices = tuple(sorted({p.layer_index for p in group if p.layer_index is not None}))
+        indices = tuple(
+            sorted(MODEL_LEVEL if p.layer_index is None else p.layer_index for p in group)
+        )
         entry = LayerEntry(
             name=name,
             class_name=first.class_name,
@@ -720,7 +732,7 @@ def _fit(entry: LayerEntry, target: LayerSet, gaps_dir: str, stand_ins: bool) ->
     if entry.supported:
         signature = target.get(entry.class_name)
         if signature is not None:
-            specs = _with_layer_idx(entry.specs, signature, entry.layer_indices)
+            specs = _with_layer_idx(entry.specs, signature, entry.layers)
             layer = target.layer(entry.class_name, specs)
             if layer is not None and layer.parameter_count() == entry.parameter_count:
                 return replace(entry, specs=specs)
@@ -730,7 +742,7 @@ def _fit(entry: LayerEntry, target: LayerSet, gaps_dir: str, stand_ins: bool) ->
         return replace(entry, supported=False, gap_kind=kind, gap_report=f"{gaps_dir}/{kind}.md")
     proposed = target.get(entry.class_name)
     if proposed is not None and proposed.bind(entry.specs).exact:
-        specs = _with_layer_idx(entry.specs, proposed, entry.layer_indices)
+        specs = _with_layer_idx(entry.specs, proposed, entry.layers)
         return replace(entry, supported=True, specs=specs, picked_up=True)
     stand_in = exact_stand_in(entry.gap_kind, entry.specs, target) if stand_ins else None
     if stand_in is not None:
@@ -747,7 +759,7 @@ def _fit(entry: LayerEntry, target: LayerSet, gaps_dir: str, stand_ins: bool) ->
                 entry,
                 class_name=stand_in.class_name,
                 supported=True,
-                specs=_with_layer_idx(counted, signature, entry.layer_indices),
+                specs=_with_layer_idx(counted, signature, entry.layers),
                 stand_in_for=entry.gap_kind,
                 stand_in_note=stand_in.note,
                 proposed_class=entry.class_name,

@@ -194,7 +194,7 @@ def _check_gap_reports(case: ModelCase) -> None:
     if problems:
         raise CaseCheckFailed(
             f"{case.hf_id}: gap reports are not current: {'; '.join(problems)}; "
-            "regenerate them with `harness gaps` (or `nox -s snapshots`)"
+            "regenerate them with `python3 -m nox -s snapshots` (or `harness gaps`)"
         )
 
 
@@ -276,7 +276,8 @@ def _golden_test(case: ModelCase) -> Callable[..., None]:
             diff = _ANSI.sub("", "\n".join(assertion.get_assert_diff()))
             raise CaseCheckFailed(
                 f"{where} does not match the config built for {case.hf_id}; review the change and "
-                f"update it with `nox -s snapshots` (or pytest --snapshot-update):\n{diff}"
+                "update it with `python3 -m nox -s snapshots` (it regenerates gaps/ and golden/ "
+                f"and prints the diff):\n{diff}"
             )
 
     golden.__module__ = __name__
@@ -333,7 +334,7 @@ class OrphanGoldenItem(_FolderCheckItem):
             raise CaseCheckFailed(
                 f"golden files with no case: {', '.join(orphans)}; "
                 "delete them or add the case files "
-                f"(cases/test_<model>.py with a CASE), then run `nox -s snapshots`"
+                f"(cases/test_<model>.py with a CASE), then run `python3 -m nox -s snapshots`"
             )
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -372,7 +373,7 @@ class GapReportsItem(_FolderCheckItem):
         if problems:
             raise CaseCheckFailed(
                 f"gap reports are not current: {'; '.join(problems)}; regenerate them with "
-                "`harness gaps` (or `nox -s snapshots`) and review the diff"
+                "`python3 -m nox -s snapshots` (or `harness gaps`) and review the diff"
             )
 
     def reportinfo(self) -> tuple[Path, int, str]:

@@ -365,21 +365,11 @@ def read_checkpoint(
 
 def add_model(scaffold: Scaffold) -> list[Path]:
     """Write the scaffold's files as one output: all of them, or (on a failure) none."""
-    from .writers import write_files
+    from .writers import holds, write_files
 
     return write_files(
-        {path: data for path, data in scaffold.files.items() if not _holds(path, data)}
+        {path: data for path, data in scaffold.files.items() if not holds(path, data)}
     )
-
-
-def _holds(path: Path, data: bytes) -> bool:
-    """True when `path` is a regular file with exactly these bytes (it need not be written)."""
-    from .files import read_regular_file
-
-    try:
-        return read_regular_file(path, len(data), follow_symlinks=False) == data
-    except OSError:
-        return False
 
 
 def next_steps(scaffold: Scaffold) -> list[str]:
@@ -394,8 +384,8 @@ def next_steps(scaffold: Scaffold) -> list[str]:
     return [
         f"fill in the TODO claims ({', '.join(claims)}) in {case} with public sources; "
         f"check the pre-filled structural facts against the model card and cite it{checkpoint}",
-        f"run `python3 -m pytest {case}`: the TODO claims fail until they are filled, the "
-        "golden is missing until step 3",
+        "run `python3 -m nox -s conformance`: the TODO claims fail until they are filled, the "
+        "golden and gap reports are missing until step 3",
         "run `python3 -m nox -s snapshots` to write the golden config and the gap reports, "
         "and review the printed diff",
         f"commit {case}, {scaffold.snapshot_dir.as_posix()}/, golden/ and gaps/ together",

@@ -22,6 +22,7 @@ from harness.gap_references import GAP_REFERENCES
 from harness.gaps import (
     GENERATED_MARKER,
     INDEX_FILE,
+    FileChange,
     collect_gaps,
     extract_skeletons,
     generate_gap_files,
@@ -294,7 +295,7 @@ class _FakeMLA(Layer):
         layer_idx: int,
         hidden_size: int,
         num_heads: int,
-        q_lora_rank: int,
+        q_lora_rank: int | None,
         kv_lora_rank: int,
         qk_nope_head_dim: int,
         qk_rope_head_dim: int,
@@ -311,10 +312,13 @@ class _FakeMLA(Layer):
     def _matrices(self) -> int:
         h, n, rq, rkv = self.hidden_size, self.num_heads, self.q_lora_rank, self.kv_lora_rank
         dn, dr, dv = self.qk_nope_head_dim, self.qk_rope_head_dim, self.v_head_dim
-        return h * rq + rq * n * (dn + dr) + h * (rkv + dr) + rkv * n * (dn + dv) + n * dv * h
+        # q_lora_rank None or 0 (DeepSeek-V2-Lite): one full q_proj instead of q_a, q_b
+        query = h * rq + rq * n * (dn + dr) if rq else h * n * (dn + dr)
+        return query + h * (rkv + dr) + rkv * n * (dn + dv) + n * dv * h
 
     def parameter_count(self) -> int:
-        return self._matrices() + self.q_lora_rank + self.kv_lora_rank  # plus the two norms
+        # plus the latent norms: kv_a_layernorm, and q_a_layernorm when q is compressed
+        return self._matrices() + (self.q_lora_rank or 0) + self.kv_lora_rank
 
     def flops(
         self, batch_size: int, seq_len: int, *, phase: Any = "prefill", context_len: Any = None
@@ -339,10 +343,24 @@ class _FakeMLA(Layer):
 
 
 class _FakeMLAWithoutNorms(_FakeMLA):
-    """The same layer forgetting q_a_layernorm and kv_a_layernorm."""
+    """The same layer forgetting its latent norms (q_a_layernorm, kv_a_layernorm)."""
 
     def parameter_count(self) -> int:
         return self._matrices()
+
+
+MLA_SKELETON_TESTS = {
+    "test_weight_memory",
+    "test_kv_cache",
+    "test_prefill_flops_one_token",
+    "test_decode_flops",
+    "test_flops_scale_with_batch",
+}
+
+
+def _test_names(reports: Any) -> set[str]:
+    """The test functions of pytester reports, without their parameters."""
+    return {report.nodeid.split("::")[1].split("[")[0] for report in reports}
 
 
 @pytest.fixture
@@ -357,26 +375,70 @@ def test_skeleton_becomes_a_real_check_once_the_class_exists(
     monkeypatch.setattr(catalog, MLA_CLASS, _FakeMLA, raising=False)
     passed, skipped, failed = _run_skeletons(pytester, mla_skeleton).listoutcomes()
     assert skipped == [] and failed == []
-    names = {report.nodeid.split("::")[1].split("[")[0] for report in passed}
-    assert names == {
-        "test_weight_memory",
-        "test_kv_cache",
-        "test_prefill_flops_one_token",
-        "test_decode_flops",
-        "test_flops_scale_with_batch",
-    }
+    assert _test_names(passed) == MLA_SKELETON_TESTS
 
 
 def test_skeleton_fails_a_wrong_class(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mla_skeleton: dict[str, str]
 ) -> None:
-    """A class that forgets the latent norms fails exactly the weight-memory test."""
+    """A class that forgets the latent norms fails exactly the weight-memory test, for every MLA
+    model the cases hold."""
     monkeypatch.setattr(catalog, MLA_CLASS, _FakeMLAWithoutNorms, raising=False)
     _, skipped, failed = _run_skeletons(pytester, mla_skeleton).listoutcomes()
     assert skipped == []
-    assert sorted(report.nodeid.split("::")[1] for report in failed) == [
-        "test_weight_memory[deepseek-ai_DeepSeek-V3-attention]",
-    ]
+    cases = load_skeleton(mla_skeleton[f"test_{MLA}.py"])["CASES"]
+    assert f"{DEEPSEEK.replace('/', '_')}-attention" in cases
+    assert sorted(report.nodeid.split("::")[1] for report in failed) == sorted(
+        f"{test}[{case}]"
+        for case in cases
+        for test in ("test_weight_memory",)
+    )
+
+
+TINY_MLA_WITHOUT_Q_LORA = {
+    "architectures": ["DeepseekV2ForCausalLM"],
+    "model_type": "deepseek_v2",
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "moe_intermediate_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 4,
+    "vocab_size": 256,
+    "q_lora_rank": None,  # DeepSeek-V2-Lite's form: a full q_proj, no q_a_layernorm
+    "kv_lora_rank": 16,
+    "qk_nope_head_dim": 8,
+    "qk_rope_head_dim": 4,
+    "v_head_dim": 8,
+    "n_routed_experts": 4,
+    "n_shared_experts": 1,
+    "num_experts_per_tok": 2,
+    "first_k_dense_replace": 1,
+    "tie_word_embeddings": False,
+}
+
+
+@pytest.fixture(scope="module")
+def mla_without_q_lora(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """Built before any pytester fixture, whose sys.modules restore would drop torch again."""
+    path = tmp_path_factory.mktemp("mla") / "config.json"
+    path.write_text(json.dumps(TINY_MLA_WITHOUT_Q_LORA))
+    return build_model_config(str(path), offline=True, use_cache=False)
+
+
+def test_skeleton_of_mla_without_q_compression_binds_the_paper_class(
+    mla_without_q_lora: BuildResult, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`q_lora_rank: null` reaches the skeleton as None, and a class that handles it passes."""
+    result = mla_without_q_lora
+    skeleton = render_skeleton(collect_gaps([result])[MLA])
+    (case,) = load_skeleton(skeleton)["CASES"].values()
+    assert case["specs"]["q_lora_rank"] is None
+    assert case["parameter_count"] == self_attention_parameters(result)
+    monkeypatch.setattr(catalog, MLA_CLASS, _FakeMLA, raising=False)
+    passed, skipped, failed = _run_skeletons(pytester, {"test_mla.py": skeleton}).listoutcomes()
+    assert skipped == [] and failed == []
+    assert _test_names(passed) == MLA_SKELETON_TESTS
 
 
 # A stand-alone estimator package written the way Mantile's backend.layers is: its own Phase
@@ -563,13 +625,37 @@ def test_write_gap_reports_prunes_only_generated_files(
 
     kept = write_gap_reports(results[:3], folder, prune=False)
     assert (folder / "old_kind.md").exists()
+    before = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
     written = write_gap_reports(results, folder)
 
-    assert [p.name for p in kept] == sorted(generate_gap_files(results[:3]))
-    assert written == sorted(folder / name for name in generated)
+    assert [f.path.name for f in kept] == sorted(generate_gap_files(results[:3]))
+    assert {f.path.name: f.change for f in written} == {
+        **{
+            name: FileChange.UNCHANGED if before.get(name) == text else FileChange.WROTE
+            for name, text in generated.items()
+        },
+        "old_kind.md": FileChange.REMOVED,
+    }
     assert sorted(p.name for p in folder.iterdir()) == sorted([*generated, "notes.md"])
     for name, text in generated.items():
         assert (folder / name).read_text(encoding="utf-8") == text
+
+
+def test_write_gap_reports_says_unchanged_and_leaves_the_file_alone(
+    tmp_path: Path, results: list[BuildResult]
+) -> None:
+    """A second write changes nothing: every file is `unchanged` and keeps its modification time."""
+    folder = tmp_path / "gaps"
+    first = write_gap_reports(results[:2], folder)
+    assert {f.change for f in first} == {FileChange.WROTE}
+    stamps = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    (folder / INDEX_FILE).write_text("edited by hand\n")
+
+    second = write_gap_reports(results[:2], folder)
+    changes = {f.path.name: f.change for f in second}
+    assert changes.pop(INDEX_FILE) == FileChange.WROTE
+    assert set(changes.values()) == {FileChange.UNCHANGED}
+    assert all((folder / name).stat().st_mtime_ns == stamps[name] for name in changes)
 
 
 def test_summarize_layers() -> None:

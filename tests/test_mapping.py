@@ -79,6 +79,31 @@ def test_llama_70b_entries() -> None:
     assert result.config["model_id"] == "meta-llama_Llama-3.3-70B-Instruct"
 
 
+def test_layer_indices_list_every_instance_and_model_level_as_minus_one() -> None:
+    """Two norms per layer appear twice each, the final norm as -1: one index per instance."""
+    result = built("meta-llama/Llama-3.3-70B-Instruct")
+    norm = entry(result, "norm")
+    assert norm["count"] == 161
+    assert norm["layer_indices"] == [-1, *sorted(2 * list(range(80)))]
+    assert entry(result, "embedding")["layer_indices"] == [-1]
+    assert entry(result, "lm_head")["layer_indices"] == [-1]
+    assert norm["specs"]["layer_idx"] == 0  # a layer's index, never the model level
+
+
+def test_accounting_catches_an_entry_whose_layer_indices_miss_an_instance() -> None:
+    config = built("meta-llama/Llama-3.3-70B-Instruct").config
+    broken = {
+        **config,
+        "layer_types": [
+            {**e, "layer_indices": sorted(set(e["layer_indices"]))} for e in config["layer_types"]
+        ],
+    }
+    assert accounting_problems(broken) == [
+        "norm: count is 161, layer_indices list 81 instances (one index per instance, -1 at model "
+        "level)"
+    ]
+
+
 def test_gpt_oss_120b_attention_and_moe() -> None:
     result = built("openai/gpt-oss-120b")
     sliding, full = entry(result, "attention_sliding"), entry(result, "attention_full")
