@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -31,16 +32,48 @@ CASE = ModelCase(
 """
 
 
-@pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A repo with one vendored snapshot and one case; the plugin comes from its entry point."""
-    shutil.copytree(SNAPSHOTS / MODEL, pytester.path / "cases" / "configs" / MODEL)
-    write_case(pytester, "test_llama.py")
-    (pytester.path / "golden").mkdir()
+@pytest.fixture(scope="session")
+def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One inspection cache for every project of this module: after the first build, the pytest
+    subprocesses import neither torch nor transformers."""
+    return tmp_path_factory.mktemp("plugin_cache")
+
+
+@pytest.fixture(scope="session")
+def project_template(tmp_path_factory: pytest.TempPathFactory, plugin_cache: Path) -> Path:
+    """A repo with one vendored snapshot, one case and its gap reports, built once per session."""
+    import subprocess
+
+    template = tmp_path_factory.mktemp("plugin_project")
+    shutil.copytree(SNAPSHOTS / MODEL, template / "cases" / "configs" / MODEL)
+    (template / "cases" / "test_llama.py").write_text(
+        CASE_FILE.format(hf_id=MODEL, total=1_235_814_400, layers=16)
+    )
+    (template / "golden").mkdir()
+    (template / "pytest.ini").write_text("[pytest]\ntestpaths = cases golden\n")
     # In a subprocess: importing torch inside a pytester test breaks its sys.modules restore.
-    generated = pytester.run(sys.executable, "-m", "harness.cli", "gaps", "--offline")
-    assert generated.ret == 0, generated.stderr.str()
-    pytester.makeini("[pytest]\ntestpaths = cases golden\n")
+    generated = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "gaps", "--offline"],
+        cwd=template,
+        env={**os.environ, "HARNESS_CACHE_DIR": str(plugin_cache), "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert generated.returncode == 0, generated.stderr
+    return template
+
+
+@pytest.fixture
+def project(
+    pytester: pytest.Pytester,
+    project_template: Path,
+    plugin_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> pytest.Pytester:
+    """A fresh copy of the template project; the plugin comes from its entry point."""
+    shutil.copytree(project_template, pytester.path, dirs_exist_ok=True)
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(plugin_cache))
     return pytester
 
 
