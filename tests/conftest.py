@@ -100,3 +100,56 @@ def disk_full_for(monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
         real(target, temporary, data)
 
     monkeypatch.setattr(harness.writers, "_write_temporary", write)
+
+
+MODEL = "meta-llama/Llama-3.2-1B"  # the model of the pytester projects: small, tied, 16 layers
+
+CASE_FILE = """
+from harness import Claim, Fact, ModelCase
+
+CASE = ModelCase(
+    hf_id="{hf_id}",
+    revision=None,
+    facts={{
+        "total_params": Claim({total}, scope="hub total", source="https://example.org/card"),
+        "num_layers": Fact({layers}, source="https://example.org/paper"),
+    }},
+    sources=["https://example.org/card"],
+)
+"""
+
+
+@pytest.fixture(scope="session")
+def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One inspection cache for the pytester projects: after the first build, their pytest
+    subprocesses import neither torch nor transformers."""
+    return tmp_path_factory.mktemp("plugin_cache")
+
+
+@pytest.fixture(scope="session")
+def project_template(tmp_path_factory: pytest.TempPathFactory, plugin_cache: Path) -> Path:
+    """A repo with one vendored snapshot, one case and its gap reports, built once per session;
+    pytester tests copy it instead of building their own."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    template = tmp_path_factory.mktemp("plugin_project")
+    shutil.copytree(SNAPSHOTS / MODEL, template / "cases" / "configs" / MODEL)
+    (template / "cases" / "test_llama.py").write_text(
+        CASE_FILE.format(hf_id=MODEL, total=1_235_814_400, layers=16)
+    )
+    (template / "golden").mkdir()
+    (template / "pytest.ini").write_text("[pytest]\ntestpaths = cases golden\n")
+    # In a subprocess: importing torch inside a pytester test breaks its sys.modules restore.
+    generated = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "gaps", "--offline"],
+        cwd=template,
+        env={**os.environ, "HARNESS_CACHE_DIR": str(plugin_cache), "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert generated.returncode == 0, generated.stderr
+    return template
