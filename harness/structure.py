@@ -110,7 +110,7 @@ _NORM_NAME = re.compile(r"norm|(^|_)ln(_|\d|$)", re.IGNORECASE)
 # Pass-through modules between a projection and its weight (Moshi's q_proj.linear.weight).
 _INNER_WRAPPERS = {"linear"}
 # Hyper-connection mixers around a sublayer or before the head (DeepSeek-V4's attn_hc, hc_head).
-_HYPER_CONNECTION = re.compile(r"(^|_)hc($|_)")
+_HYPER_CONNECTION = re.compile(r"(^|_)(hc|hyper_connections?)($|_)")
 # Per-layer input embeddings and their projections (Gemma 3n / Gemma 4).
 _PER_LAYER_EMBEDDING = re.compile(r"^(per_layer_|embed_tokens_per_layer$)")
 # A linear from the embedding width to the hidden size (ELECTRA, RemBERT).
@@ -256,6 +256,9 @@ def _arch(inspection: Inspection) -> dict[str, Any]:
         "hidden_size_per_layer_input": c.get("hidden_size_per_layer_input"),
         "vocab_size_per_layer_input": c.get("vocab_size_per_layer_input"),
         "layer_overrides": _layer_overrides(c),
+        "index_n_heads": c.get("index_n_heads"),
+        "index_head_dim": c.get("index_head_dim"),
+        "index_topk": c.get("index_topk"),
     }
 
 
@@ -349,7 +352,7 @@ def analyze_layer_structure(inspection: Inspection) -> Structure:
     """
     arch = _arch(inspection)
     findings: list[Finding] = []
-    text_records, modality_records = _split_parts(inspection.tensors)
+    text_records, modality_records = _split_parts(inspection.tensors, inspection.config)
     top_level: dict[str, list[TensorRecord]] = {}
     blocks = _layer_blocks(text_records, top_level)
     layer_indices = sorted({index for _, index, _ in blocks})
@@ -639,7 +642,7 @@ def _top_level_kind(path: str, table: bool) -> str:
     """Kinds of modules outside the decoder layers that are known by their name."""
     parts = path.split(".")
     leaf = parts[-1]
-    if _HYPER_CONNECTION.search(leaf):
+    if any(_HYPER_CONNECTION.search(part) for part in parts[-2:]):
         return "hyper_connections"
     if _PER_LAYER_EMBEDDING.match(leaf) and table:
         return "per_layer_embedding"
@@ -830,9 +833,11 @@ def _classify_block(
     if block in ATTENTION_BLOCKS and _is_moe(path, records, arch, hidden):
         return [_mixture_of_attention(path, index, module_class, records, arch, hidden)]
     if block in ATTENTION_BLOCKS | CROSS_ATTENTION_BLOCKS:
+        records, indexers = _split_indexer(path, index, records, arch)
         if _MLA & {_sub(r, path) for r in records if r.leaf == "weight"}:
-            return [_mla(path, index, module_class, records, arch, hidden)]
+            return [_mla(path, index, module_class, records, arch, hidden), *indexers]
         rest, norms = _split_norms(path, index, records)
+        norms += indexers
         kind = "attention" if block in ATTENTION_BLOCKS else "cross_attention"
         component = _attention(path, index, module_class, rest, arch, hidden, layer_type, findings)
         return [replace(component, kind=kind), *norms]
@@ -1037,6 +1042,32 @@ def _split_norms(
     found = [_norm_component(module, index, group) for module, group in norms.items()]
     rest, adapters = _split_adapters(path, index, rest)
     return rest, found + adapters
+
+
+def _split_indexer(
+    path: str, index: int, records: list[TensorRecord], arch: dict[str, Any]
+) -> tuple[list[TensorRecord], list[Component]]:
+    """A sparse-attention indexer inside an attention block (DeepSeek-V3.2's DSA `indexer`:
+    its own small query/key projections that pick the top-k keys the attention reads) as a
+    component of its own, apart from the attention it selects for."""
+    found = [r for r in records if _sub(r, path) == "indexer"]
+    if not found:
+        return records, []
+    indexer_path = f"{path}.indexer"
+    matrices = [r for r in found if r.kind == "param" and r.leaf == "weight" and len(r.shape) == 2]
+    attrs = {
+        "num_heads": arch.get("index_n_heads"),
+        "head_dim": arch.get("index_head_dim"),
+        "top_k": arch.get("index_topk"),
+        "linear_shapes": {
+            r.module_path[len(indexer_path) + 1 :]: list(_linear_out_in(r)) for r in matrices
+        },
+    }
+    component = Component(
+        "sparse_attention_indexer", indexer_path, index, found[0].module_class, tuple(found), attrs
+    )
+    taken = {id(r) for r in found}
+    return [r for r in records if id(r) not in taken], [component]
 
 
 def _split_adapters(
@@ -1817,14 +1848,19 @@ def _part_of(name: str) -> tuple[str, str]:
 
 
 def _split_parts(
-    tensors: Sequence[TensorRecord],
+    tensors: Sequence[TensorRecord], config: dict[str, Any]
 ) -> tuple[list[TensorRecord], dict[str, list[TensorRecord]]]:
     """The text stack's tensors, and every other part's (a projector joins the encoder it
-    serves: the only one there is, else vision)."""
+    serves: the only one there is, else vision). An encoder-decoder whose encoder reads images
+    (Pix2Struct, VisionEncoderDecoder: a vision sub-config, modules `encoder` and `decoder`)
+    has its `encoder` as the vision part."""
     text: list[TensorRecord] = []
     parts: dict[str, list[TensorRecord]] = {}
+    image_encoder = _image_encoder_root(tensors, config)
     for record in tensors:
         part = _part_of(record.name)[0]
+        if image_encoder and record.name.startswith(f"{image_encoder}."):
+            part = "vision"
         if part == TEXT:
             text.append(record)
         else:
@@ -1837,14 +1873,37 @@ def _split_parts(
     return text, parts
 
 
+def _image_encoder_root(tensors: Sequence[TensorRecord], config: dict[str, Any]) -> str:
+    """`encoder` (or `<root>.encoder`) when the model is an encoder-decoder whose encoder reads
+    images, else ''."""
+    if not (_part_config(config, "vision") or _is_vision_config(config.get("encoder"))):
+        return ""
+    roots = {".".join(t.name.split(".")[:depth]) for t in tensors for depth in (1, 2)}
+    for root in sorted(roots, key=len):
+        if root.rpartition(".")[2] == "encoder" and f"{root[: -len('encoder')]}decoder" in roots:
+            return root
+    return ""
+
+
+def _is_vision_config(value: Any) -> bool:
+    """A sub-config of an image encoder: it states an image or patch size."""
+    return isinstance(value, dict) and any(
+        key in value for key in ("image_size", "patch_size", "num_channels")
+    )
+
+
 def _part_config(config: dict[str, Any], part: str) -> dict[str, Any]:
-    """The sub-config describing one part (`vision_config`, `audio_config` ...), else {}."""
+    """The sub-config describing one part (`vision_config`, `audio_config` ..., or an
+    encoder-decoder's image `encoder`), else {}."""
     words = _PART_CONFIG_WORDS.get(part, (part,))
     for word in words:
         for key in sorted(config):
             value = config[key]
             if key.endswith("_config") and word in key and isinstance(value, dict):
                 return value
+    encoder = config.get("encoder")
+    if part == "vision" and _is_vision_config(encoder):
+        return dict(encoder)
     return {}
 
 
