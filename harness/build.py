@@ -9,11 +9,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import SchemaValidationError
+from .errors import InvalidConfigError, SchemaValidationError
 from .inspection import Inspection, format_count, inspect_model_structure
 from .limits import check_total_params
 from .mapping import LayerEntry, active_parameters, entries_parameter_total, map_components
-from .resolve import model_slug
+from .resolve import is_hf_id, model_slug
 from .structure import Structure, analyze_layer_structure
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "build_from_inspection",
     "build_model_config",
     "check_layers_dir",
+    "declared_hf_id",
     "display_name",
     "load_schema",
     "model_id_for",
@@ -44,13 +45,23 @@ class BuildResult:
     warnings: tuple[str, ...] = field(default=())
 
 
-def model_id_for(inspection: Inspection) -> str:
-    """Mantile's id: `org_name` for a Hub id, else the config's folder name (or file stem)."""
+def declared_hf_id(inspection: Inspection) -> str | None:
+    """The Hub id a config belongs to: the one it was resolved from, else its `_name_or_path`
+    when that is a Hub id (never a local path such as `./` or `/models`)."""
     if inspection.hf_id:
-        return model_slug(inspection.hf_id)
+        return inspection.hf_id
     name_or_path = inspection.resolved.config.get("_name_or_path")
-    if isinstance(name_or_path, str) and name_or_path.count("/") == 1 and ".." not in name_or_path:
-        return model_slug(name_or_path)
+    if isinstance(name_or_path, str) and is_hf_id(name_or_path):
+        return name_or_path
+    return None
+
+
+def model_id_for(inspection: Inspection, hf_id: str | None = None) -> str:
+    """Mantile's id: `org_name` for a Hub id (`hf_id`, else the declared one), else the config's
+    folder name (or file stem)."""
+    hf_id = hf_id or declared_hf_id(inspection)
+    if hf_id:
+        return model_slug(hf_id)
     path = Path(inspection.resolved.path or inspection.model)
     stem = path.parent.name if path.name == "config.json" else path.stem
     return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in stem) or "model"
@@ -72,8 +83,15 @@ def build_model_config(
     layers_dir: str | Path | None = None,
     validation: dict[str, Any] | None = None,
     use_cache: bool = True,
+    hf_id: str | None = None,
+    native_class: bool = False,
 ) -> BuildResult:
-    """The whole pipeline for one model: resolve, inspect (cached), structure, map, build, check."""
+    """The whole pipeline for one model: resolve, inspect (cached), structure, map, build, check.
+
+    `hf_id` names the Hub model a local config.json belongs to (recorded as `hf_model_id`);
+    `native_class` builds the transformers class a config names although its `auto_map` points
+    at Hub code (see `inspection.inspect_resolved`).
+    """
     inspection = inspect_model_structure(
         model,
         revision,
@@ -81,8 +99,11 @@ def build_model_config(
         token=token,
         trust_remote_code=trust_remote_code,
         use_cache=use_cache,
+        native_class=native_class,
     )
-    return build_from_inspection(inspection, layers_dir=layers_dir, validation=validation)
+    return build_from_inspection(
+        inspection, layers_dir=layers_dir, validation=validation, hf_id=hf_id
+    )
 
 
 def build_from_inspection(
@@ -91,13 +112,23 @@ def build_from_inspection(
     layers_dir: str | Path | None = None,
     validation: dict[str, Any] | None = None,
     check_schema: bool = True,
+    hf_id: str | None = None,
 ) -> BuildResult:
-    """Structure, map and build from an inspection already made (`check_schema`: validate it)."""
+    """Structure, map and build from an inspection already made (`check_schema`: validate it);
+    `hf_id` names the Hub model of a config read from a file."""
     check_total_params(inspection.total_params, where=inspection.resolved.display_path)
+    if hf_id is not None and not is_hf_id(hf_id):
+        raise InvalidConfigError(
+            f"hf_id {hf_id!r} (--hf-id) is not a Hub id of the form 'org/name'; pass the id the "
+            "config.json belongs to, e.g. meta-llama/Llama-3.2-1B"
+        )
     structure = analyze_layer_structure(inspection)
     entries = tuple(map_components(structure))
-    model_id = model_id_for(inspection)
-    config = build_config(inspection, structure, entries, model_id=model_id, validation=validation)
+    hf_id = hf_id or declared_hf_id(inspection)
+    model_id = model_id_for(inspection, hf_id)
+    config = build_config(
+        inspection, structure, entries, model_id=model_id, validation=validation, hf_id=hf_id
+    )
     if check_schema:
         validate_schema(config, where=f"generated config of {inspection.model}")
     warnings = tuple(check_layers_dir(entries, layers_dir)) if layers_dir is not None else ()
@@ -111,15 +142,17 @@ def build_config(
     *,
     model_id: str,
     validation: dict[str, Any] | None = None,
+    hf_id: str | None = None,
 ) -> dict[str, Any]:
     """The config dict in the seed's field order, plus provenance, findings and validation."""
     from . import __version__
 
     total = entries_parameter_total(entries)
+    hf_id = hf_id or inspection.hf_id
     config: dict[str, Any] = {
         "model_id": model_id,
-        "hf_model_id": inspection.hf_id,
-        "name": display_name(model_id, inspection.hf_id),
+        "hf_model_id": hf_id,
+        "name": display_name(model_id, hf_id),
         "hidden_size": structure.hidden_size,
         "num_layers": structure.num_layers,
         "vocab_size": structure.vocab_size,

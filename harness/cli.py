@@ -43,7 +43,18 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help="allow Hub code for model types transformers lacks; needs a pinned 40-hex --revision. "
         "This runs code from the Hub on this machine: review it first",
     )
+    _add_native_class(parser)
     _add_no_cache(parser)
+
+
+def _add_native_class(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--native-class",
+        action="store_true",
+        help="build the transformers class that `architectures` names even though `auto_map` "
+        "points at Hub code for a model type transformers lacks (Kimi-K2 names "
+        "DeepseekV3ForCausalLM); no Hub code runs, and the output's provenance notes it",
+    )
 
 
 def _add_no_cache(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +86,7 @@ def _inspect(args: argparse.Namespace) -> int:
         token=_token(),
         trust_remote_code=args.trust_remote_code,
         use_cache=not args.no_cache,
+        native_class=args.native_class,
     )
     counts = count_parameters(inspection)
     memories = (
@@ -147,8 +159,11 @@ def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
         trust_remote_code=args.trust_remote_code,
         layers_dir=getattr(args, "layers_dir", None),
         use_cache=not args.no_cache,
+        hf_id=getattr(args, "hf_id", None),
+        native_class=args.native_class,
     )
-    case = find_case(result.inspection.hf_id) if result.inspection.hf_id else None
+    hf_id = result.config["hf_model_id"]
+    case = find_case(hf_id) if hf_id else None
     if case is None:
         return result, None
     return with_validation(case, result)
@@ -163,7 +178,7 @@ def _cell(value: Any) -> str:
 def _validate(args: argparse.Namespace) -> int:
     result, checks = _build_with_case(args)
     if checks is None:
-        hf_id = result.inspection.hf_id or args.model
+        hf_id = result.config["hf_model_id"] or args.model
         raise HarnessError(
             f"no case file declares {hf_id}; scaffold one with `harness add {hf_id}` "
             "and fill in its public facts"
@@ -277,6 +292,7 @@ def _add(args: argparse.Namespace) -> int:
         offline=args.offline,
         token=_token(),
         trust_remote_code=args.trust_remote_code,
+        native_class=args.native_class,
     )
     for path in add_model(scaffold):
         print(f"wrote {path}")
@@ -345,6 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="check entries against the layer classes in this folder (e.g. a Mantile checkout's "
         "backend/layers); files are read, never imported",
     )
+    build.add_argument(
+        "--hf-id",
+        help="the Hub id (org/name) a local config.json belongs to: recorded as hf_model_id, so "
+        "`harness check` of the output finds the model (default: the config's _name_or_path "
+        "when it is a Hub id)",
+    )
     build.set_defaults(func=_build)
 
     validate = commands.add_parser(
@@ -383,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the model needs Hub code: build it with the code at --revision (a 40-hex commit "
         "you reviewed) and record the opt-in in the case",
     )
+    _add_native_class(add)
     add.set_defaults(func=_add)
 
     layers = commands.add_parser("layers", help="list the layer classes of the catalog or a folder")

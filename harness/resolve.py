@@ -61,6 +61,9 @@ class ResolvedConfig:
     provenance: str | None = None
     snapshot: dict[str, Any] = field(default_factory=dict)
     offline: bool = False  # resolved offline: later steps (opted-in Hub code) stay offline too
+    # The caller opted in to building the transformers class `architectures` names although
+    # `auto_map` points at Hub code (Kimi-K2: kimi_k2 code, DeepseekV3ForCausalLM class).
+    native_class: bool = False
 
     @property
     def display_path(self) -> str:
@@ -137,6 +140,15 @@ def _refuse_constant(text: str) -> Any:
     raise _NotStrictJSON(f"{text} is not a JSON number; write a plain number or null")
 
 
+def _infinity_only(text: str) -> Any:
+    """`Infinity` and `-Infinity` as floats: transformers writes them itself (Mamba-2 and
+    Nemotron-H save `time_step_limit` as [0.0, Infinity]) and reads them back. NaN stays
+    refused: nothing real writes it."""
+    if text in {"Infinity", "-Infinity"}:
+        return float(text)
+    return _refuse_constant(text)
+
+
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
@@ -162,13 +174,20 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def parse_config_text(
-    data: bytes, where: str, fix: str = "fix the file or download config.json again"
+    data: bytes,
+    where: str,
+    fix: str = "fix the file or download config.json again",
+    *,
+    allow_infinity: bool = False,
 ) -> Any:
-    """Parse strict JSON: no NaN/Infinity, no duplicate keys; InvalidConfigError naming `where`."""
+    """Parse strict JSON: no NaN/Infinity, no duplicate keys; InvalidConfigError naming `where`.
+
+    `allow_infinity`: accept `Infinity`/`-Infinity`, as a transformers config.json may hold.
+    """
     try:
         return json.loads(
             data.decode("utf-8"),
-            parse_constant=_refuse_constant,
+            parse_constant=_infinity_only if allow_infinity else _refuse_constant,
             parse_float=_finite_float,
             parse_int=_bounded_int,
             object_pairs_hook=_unique_keys,
@@ -214,7 +233,7 @@ def load_config_file(path: Path) -> tuple[dict[str, Any], bytes]:
             f"{path} is larger than {MAX_CONFIG_BYTES // 2**20} MiB; a config.json is a few KB "
             "of settings, so this is not one: pass the model's config.json"
         )
-    parsed = parse_config_text(data, str(path))
+    parsed = parse_config_text(data, str(path), allow_infinity=True)
     if not isinstance(parsed, dict):
         raise InvalidConfigError(
             f"{path} holds a JSON {_JSON_TYPES.get(type(parsed), 'value')}, not an object; "

@@ -117,7 +117,12 @@ def todo_claims(result: BuildResult) -> tuple[str, ...]:
 
 
 def case_source(
-    hf_id: str, revision: str | None, result: BuildResult, *, trust_remote_code: bool = False
+    hf_id: str,
+    revision: str | None,
+    result: BuildResult,
+    *,
+    trust_remote_code: bool = False,
+    native_class: bool = False,
 ) -> str:
     """The Python text of a new case file: observed structural facts, TODO public claims."""
     from .check import observed_facts
@@ -143,6 +148,7 @@ def case_source(
         f"    hf_id={hf_id!r},",
         f"    revision={revision!r},",
         *(["    trust_remote_code=True,"] if trust_remote_code else []),
+        *(["    native_class=True,"] if native_class else []),
         "    facts={",
     ]
     for name in claims:
@@ -208,6 +214,7 @@ def prepare_scaffold(
     offline: bool | None = None,
     token: str | None = None,
     trust_remote_code: bool = False,
+    native_class: bool = False,
 ) -> Scaffold:
     """Read the config, dry-run it and render the snapshot and case file, writing nothing."""
     from .inspection import inspect_resolved
@@ -244,6 +251,7 @@ def prepare_scaffold(
         path=str(source.path),
         revision=pinned,
         provenance=source.provenance,
+        native_class=native_class,
     )
     inspection = inspect_resolved(resolved, trust_remote_code=trust_remote_code, revision=pinned)
     result = build_from_inspection(inspection)
@@ -261,7 +269,13 @@ def prepare_scaffold(
         snapshot_dir,
         source.data,
         meta,
-        case_source(hf_id, pinned, result, trust_remote_code=trust_remote_code),
+        case_source(
+            hf_id,
+            pinned,
+            result,
+            trust_remote_code=trust_remote_code,
+            native_class=native_class,
+        ),
         result,
         already_vendored=existing is not None,
     )
