@@ -845,7 +845,9 @@ def _classify_block(
         rest, norms = _split_norms(path, index, records)
         return [_mlp_or_moe(path, index, module_class, rest, arch, hidden, findings), *norms]
     if block in MAMBA_BLOCKS:
-        return [_mixer("mamba_mixer", path, index, module_class, records, arch)]
+        return _mixer_block(
+            path, block, records, module_class, arch, hidden, layer_types, findings, index
+        )
     special = _special_block(block, records, layer_type)
     if special is not None:
         attrs = _EXTRA_ATTRS[special](records, arch, hidden)
@@ -885,6 +887,34 @@ def _is_residual_scale(block: str, params: Sequence[TensorRecord]) -> bool:
     return _named_like(block, _RESIDUAL_WORDS) and all(
         len(r.shape) <= 1 or (len(r.shape) == 3 and r.shape[:2] == (1, 1)) for r in params
     )
+
+
+def _mixer_block(
+    path: str,
+    block: str,
+    records: list[TensorRecord],
+    module_class: str,
+    arch: dict[str, Any],
+    hidden: int,
+    layer_types: Sequence[str],
+    findings: list[Finding],
+    index: int,
+) -> list[Component]:
+    """A block named `mixer` holds whatever mixes the layer: a Mamba mixer, or (Nemotron-H's
+    hybrid pattern) attention, an MLP or a mixture of experts, told apart by their tensors."""
+    params = [r for r in records if r.kind == "param"]
+    roles = {_role(r, path)[0] for r in params if len(r.shape) == 2}
+    ssm = any(r.leaf in {"A_log", "D", "dt_bias"} for r in params)
+    if not ssm and _is_moe(path, records, arch, hidden):
+        rest, norms = _split_norms(path, index, records)
+        return [_moe(path, index, module_class, rest, arch, hidden, findings), *norms]
+    if not ssm and roles & (_Q | _QKV) and roles & _O:
+        return _classify_block(
+            path, index, "self_attn", records, arch, hidden, layer_types, findings
+        )
+    if not ssm and roles & (_UP | _GATE_UP) and roles & _DOWN:
+        return _classify_block(path, index, "mlp", records, arch, hidden, layer_types, findings)
+    return [_mixer("mamba_mixer", path, index, module_class, records, arch)]
 
 
 @dataclass(frozen=True)
@@ -1331,8 +1361,10 @@ def _dense_mlp_attrs(path: str, records: Sequence[TensorRecord], hidden: int) ->
     for record in records:
         parts = record.name[len(path) + 1 :].split(".")
         # the projection is the module holding the tensor, below pass-through modules
-        # (CPM-Ant's ffn.w_in.w_0)
+        # (CPM-Ant's ffn.w_in.w_0), above an inner wrapper (Gemma 4's gate_proj.linear)
         role = parts[-2] if len(parts) >= 2 else ""
+        if role in _INNER_WRAPPERS and len(parts) >= 3:
+            role = parts[-3]
         if record.kind != "param" or role not in known:
             continue
         if record.leaf == "weight" and len(record.shape) == 2 and role not in weights:
@@ -2006,7 +2038,7 @@ def _encoder_leaf(path: str, records: Sequence[TensorRecord], module_class: str)
         if layered:
             found.append(Component("buffers", path, None, module_class, tuple(layered), {}))
         return found
-    leaf = path.rpartition(".")[2].lower()
+    leaf = ".".join(path.split(".")[-2:]).lower()  # the module and its parent (patch_embedder)
     weight = next((r for r in params if r.leaf == "weight"), params[0])
     if module_class.startswith("Conv") or "patch" in leaf:
         kind, attrs = "patch_embedding", _patch_attrs(weight, params)
