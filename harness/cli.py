@@ -253,6 +253,7 @@ def _check(args: argparse.Namespace) -> int:
         offline=args.offline,
         token=_token(),
         layers_dir=args.layers_dir,
+        native_class=args.native_class,
     )
     if args.json:
         sys.stdout.write(dump_json(report.as_dict()))
@@ -433,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", default=None, help="never touch the network"
     )
     check.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
+    _add_native_class(check)
     check.set_defaults(func=_check)
 
     cache = commands.add_parser("cache", help="show or clear the inspection cache")

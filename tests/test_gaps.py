@@ -405,16 +405,23 @@ def test_skeleton_becomes_a_real_check_once_the_class_exists(
 
 
 def test_skeleton_fails_a_wrong_class(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mla_skeleton: dict[str, str]
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    mla_skeleton: dict[str, str],
+    results: list[BuildResult],
 ) -> None:
-    """A class that forgets the latent norms fails exactly the parameter and weight-byte tests."""
+    """A class that forgets the latent norms fails exactly the parameter and weight-byte tests,
+    for every model with an MLA entry."""
     monkeypatch.setitem(CATALOG, MLA_CLASS, _FakeMLAWithoutNorms)
     _, skipped, failed = _run_skeletons(pytester, mla_skeleton).listoutcomes()
     assert skipped == []
-    assert sorted(report.nodeid.split("::")[1] for report in failed) == [
-        "test_parameter_count[deepseek-ai_DeepSeek-V3-attention]",
-        "test_weight_bytes[deepseek-ai_DeepSeek-V3-attention]",
-    ]
+    blocked = [f"{r.model_id}-{e.name}" for r in results for e in r.entries if e.gap_kind == MLA]
+    assert f"{DEEPSEEK.replace('/', '_')}-attention" in blocked
+    assert sorted(report.nodeid.split("::")[1] for report in failed) == sorted(
+        f"{test}[{case}]"
+        for case in blocked
+        for test in ("test_parameter_count", "test_weight_bytes")
+    )
 
 
 # --------------------------------------------------------------------------- numbers

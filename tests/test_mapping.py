@@ -16,12 +16,12 @@ from harness.inspection import inspect_model_structure
 from harness.structure import analyze_layer_structure
 from harness.writers import dump_json, write_build
 
-from .conftest import TINY_LLAMA, vendored_ids
+from .conftest import TINY_LLAMA, case_options, vendored_ids
 
 
 @cache
 def built(hf_id: str) -> BuildResult:
-    return build_model_config(hf_id, offline=True)
+    return build_model_config(hf_id, offline=True, **case_options(hf_id))
 
 
 def entry(result: BuildResult, name: str) -> dict:

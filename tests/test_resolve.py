@@ -11,7 +11,7 @@ from huggingface_hub import errors as hub_errors
 from harness import errors, resolve
 from harness.resolve import get_model_config
 
-from .conftest import TINY_LLAMA, vendored_ids
+from .conftest import ROOT, TINY_LLAMA, vendored_ids
 
 
 def _hub_error(cls: type[Exception]) -> Exception:
@@ -21,8 +21,11 @@ def _hub_error(cls: type[Exception]) -> Exception:
     return error
 
 
-def test_all_25_reference_configs_are_vendored() -> None:
-    assert len(vendored_ids()) == 25
+def test_every_case_model_is_vendored() -> None:
+    from harness.cases import load_cases
+
+    cases = {case.hf_id for case in load_cases(ROOT / "cases")}
+    assert len(vendored_ids()) >= 25 and cases <= set(vendored_ids())
 
 
 @pytest.mark.parametrize("hf_id", vendored_ids())
