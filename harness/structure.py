@@ -1627,6 +1627,29 @@ def _per_expert_matrices(
     return matrices
 
 
+@dataclass(frozen=True)
+class _ExpertGroup:
+    """A block's routed experts: their tensors, count, router and one expert's matrices."""
+
+    experts: tuple[TensorRecord, ...]
+    count: int
+    router: tuple[TensorRecord, ...]
+    matrices: tuple[tuple[int, int], ...]
+
+
+def _expert_group(
+    path: str, records: Sequence[TensorRecord], arch: dict[str, Any], hidden: int
+) -> _ExpertGroup:
+    experts = _expert_tensors(path, records, arch, hidden)
+    count = _expert_count(path, records, arch)
+    return _ExpertGroup(
+        tuple(experts),
+        count,
+        tuple(_router_records(path, records)),
+        tuple(_per_expert_matrices(path, experts, count)),
+    )
+
+
 def _expert_widths(matrices: Sequence[tuple[int, int]], hidden: int) -> tuple[int, int, int]:
     """(model width D, expert width I, projections p) of one expert's matrices: D is the size
     every matrix shares (the hidden size when it does), I the narrowest other size, and p the
@@ -1657,9 +1680,8 @@ def _moe(
 ) -> Component:
     """A mixture of experts read from shapes: expert count, expert width and projections from the
     expert tensors, the router by its name and its [E, H] weight, shared experts beside them."""
-    experts = _expert_tensors(path, records, arch, hidden)
-    count = _expert_count(path, records, arch)
-    router = _router_records(path, records)
+    group = _expert_group(path, records, arch, hidden)
+    experts, count, router = list(group.experts), group.count, list(group.router)
     taken = {id(r) for r in experts + router}
     shared = [
         r
@@ -1680,8 +1702,7 @@ def _moe(
     ]
     known = {id(r) for r in experts + router + shared + shared_gate}
     other = [r for r in records if r.kind == "param" and id(r) not in known]
-    matrices = _per_expert_matrices(path, experts, count)
-    model, width, projections = _expert_widths(matrices, hidden)
+    model, width, projections = _expert_widths(group.matrices, hidden)
     expert_bias = sum(r.numel for r in experts if "bias" in r.leaf)
     router_weight = next(
         (r for r in router if r.leaf == "weight" and len(r.shape) == 2 and r.shape[0] == count),
@@ -1739,22 +1760,19 @@ def _mixture_of_attention(
     """Attention whose query and output projections are routed experts (JetMoE's mixture of
     attention heads): expert count and widths from the stacked expert weights, the shared
     key/value projection beside them."""
-    experts = _expert_tensors(path, records, arch, hidden)
-    count = _expert_count(path, records, arch)
-    router = _router_records(path, records)
-    matrices = _per_expert_matrices(path, experts, count)
-    taken = {id(r) for r in experts + router}
+    group = _expert_group(path, records, arch, hidden)
+    taken = {id(r) for r in group.experts + group.router}
     shared = [r for r in records if r.kind == "param" and id(r) not in taken]
     kv = next((r for r in shared if r.leaf == "weight" and len(r.shape) == 2), None)
     attrs = {
         "hidden_size": hidden,
-        "num_experts": count,
+        "num_experts": group.count,
         "top_k": arch.get("experts_per_token"),
-        "expert_matrices": [list(m) for m in matrices],
+        "expert_matrices": [list(m) for m in group.matrices],
         "kv_width": _out_features(kv),
         "num_kv_heads": arch.get("num_kv_heads"),
         "head_dim": arch.get("head_dim"),
-        "router_params": sum(r.numel for r in router),
+        "router_params": sum(r.numel for r in group.router),
     }
     return Component("mixture_of_attention", path, index, module_class, tuple(records), attrs)
 
