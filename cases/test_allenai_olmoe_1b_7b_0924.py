@@ -1,11 +1,18 @@
 """allenai/OLMoE-1B-7B-0924: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="allenai/OLMoE-1B-7B-0924",
     revision='c1b31da0c8e885c688902634d444982ca419aa33',
     facts={
+        'checkpoint_params': CheckpointClaim(
+            438_566_912,
+            scope='hub safetensors total at c1b31da0c8e885c688902634d444982ca419aa33 (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+            unexplained=-6_480_594_944,
+            unexplained_reason='the recorded total (438,566,912) is 6% of the 6.92B the model builds; the sibling 0924-Instruct and 0125 records show 6,919,161,856 (= built), so this record is a broken scrape',
+        ),
         "total_params": Claim(
             6_900_000_000,
             scope='rounded total (official repo README)',

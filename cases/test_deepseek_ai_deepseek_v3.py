@@ -1,11 +1,18 @@
 """deepseek-ai/DeepSeek-V3: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="deepseek-ai/DeepSeek-V3",
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            684_531_386_000,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+            expected_difference=13_504_981_648,
+            reason='mtp_layers +13,464,128,568: 1 MTP layer(s) = 1 x decoder layer 60 (11,507,286,272) + enorm, hnorm, shared_head.norm, eh_proj, embed_tokens and shared_head.head copies (1,956,140,032) + block scales (702,264/layer); quantization_scales +40,838,232: FP8 block scales (128x128 blocks) of 604 quantized weights (669,065,609,216 elements), F32; saved_buffers +14,848: 58 persistent buffers saved with the weights (e_score_correction_bias), F32',
+        ),
         "total_params": Claim(
             671_000_000_000,
             scope='main model, without the 11.5B MTP module',

@@ -1,11 +1,18 @@
 """EleutherAI/pythia-6.9b: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="EleutherAI/pythia-6.9b",
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            6_991_520_256,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+            expected_difference=134_218_240,
+            reason='legacy_buffers +134,218,240: 32 x (gpt_neox.layers.{}.attention.bias, gpt_neox.layers.{}.attention.rotary_emb.inv_freq) saved by an old checkpoint',
+        ),
         "total_params": Claim(
             6_857_302_016,
             scope='exact total (same as facts.tsv)',

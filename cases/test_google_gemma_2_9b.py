@@ -6,6 +6,8 @@ CASE = ModelCase(
     hf_id="google/gemma-2-9b",
     revision=None,
     facts={
+        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository (the llmfit scrape lists only gemma-2-9b-it); `harness checkpoint google/gemma-2-9b` (online)
+        # vendors checkpoint.json and prints the claim.
         "total_params": Claim(
             9_242_164_736,
             scope='sum of Table 2 embedding + non-embedding; uses vocab 256128 (config 256000 gives 458,752 fewer)',

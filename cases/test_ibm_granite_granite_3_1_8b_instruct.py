@@ -6,6 +6,8 @@ CASE = ModelCase(
     hf_id="ibm-granite/granite-3.1-8b-instruct",
     revision=None,
     facts={
+        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository was found; `harness checkpoint ibm-granite/granite-3.1-8b-instruct` (online)
+        # vendors checkpoint.json and prints the claim.
         "total_params": Claim(
             8_100_000_000,
             scope='rounded total (tied embeddings counted once)',

@@ -1,11 +1,16 @@
 """meta-llama/Llama-3.2-1B: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="meta-llama/Llama-3.2-1B",
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            1_235_814_400,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+        ),
         "total_params": Claim(
             1_235_814_400,
             scope='hub safetensors total (HF API)',

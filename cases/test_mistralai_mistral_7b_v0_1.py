@@ -1,11 +1,16 @@
 """mistralai/Mistral-7B-v0.1: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="mistralai/Mistral-7B-v0.1",
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            7_241_732_096,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+        ),
         "total_params": Claim(
             7_241_732_096,
             scope='hub safetensors total (HF API)',

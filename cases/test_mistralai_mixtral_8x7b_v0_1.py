@@ -6,6 +6,8 @@ CASE = ModelCase(
     hf_id="mistralai/Mixtral-8x7B-v0.1",
     revision=None,
     facts={
+        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository (the llmfit scrape lists only Mixtral-8x7B-Instruct-v0.1); `harness checkpoint mistralai/Mixtral-8x7B-v0.1` (online)
+        # vendors checkpoint.json and prints the claim.
         "total_params": Claim(
             47_000_000_000,
             scope='rounded total',

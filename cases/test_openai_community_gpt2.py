@@ -1,11 +1,18 @@
 """openai-community/gpt2: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="openai-community/gpt2",
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            137_022_720,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json ; per dtype (model "gpt2"): https://github.com/huggingface/safetensors/blob/01b9ce07e953c323c79777b883b136cb03bed14b/temp.md',
+            expected_difference=12_582_912,
+            reason='legacy_buffers +12,582,912: 12 x (h.{}.attn.bias) saved by an old checkpoint',
+        ),
         "total_params": Claim(
             137_022_720,
             scope='hub safetensors total (HF API)',

@@ -1,11 +1,18 @@
 """openai/gpt-oss-120b: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="openai/gpt-oss-120b",
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            120_412_337_472,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+            expected_difference=3_583_180_800,
+            reason='quantization_scales +3,583,180,800: MXFP4 E8M0 scales, one per 32 of 114,661,785,600 expert weights (U8)',
+        ),
         "total_params": Claim(
             116_830_000_000,
             scope='logical parameter count (not MXFP4 storage elements)',

@@ -1,11 +1,16 @@
 """Qwen/Qwen2.5-7B-Instruct: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="Qwen/Qwen2.5-7B-Instruct",
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            7_615_616_512,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+        ),
         "total_params": Claim(
             7_610_000_000,
             scope='total incl. untied embedding + lm_head; non-embedding 6.53B',

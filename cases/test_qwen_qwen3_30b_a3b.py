@@ -6,6 +6,8 @@ CASE = ModelCase(
     hf_id="Qwen/Qwen3-30B-A3B",
     revision=None,
     facts={
+        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository was found (the llmfit scrape has no entry); `harness checkpoint Qwen/Qwen3-30B-A3B` (online)
+        # vendors checkpoint.json and prints the claim.
         "total_params": Claim(
             30_500_000_000,
             scope='stated on the 2507 sibling card (same architecture: 48 layers, 32/4 heads, 128 experts, 8 active); the original Qwen3-30B-A3B card text was not found in the index',

@@ -1,11 +1,16 @@
 """Qwen/Qwen3-8B: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="Qwen/Qwen3-8B",
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            8_190_735_360,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+        ),
         "total_params": Claim(
             8_190_735_360,
             scope='hub safetensors total (HF API)',

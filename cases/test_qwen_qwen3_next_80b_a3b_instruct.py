@@ -1,11 +1,18 @@
 """Qwen/Qwen3-Next-80B-A3B-Instruct: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="Qwen/Qwen3-Next-80B-A3B-Instruct",
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            81_324_862_720,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+            unexplained=1_650_471_424,
+            unexplained_reason='the vendored config is reconstructed from the Thinking sibling and lacks mtp_num_hidden_layers; the recorded total includes one MTP layer: with mtp_num_hidden_layers=1 the remainder is exactly 0 (tests/test_checkpoint_records.py checks it)',
+        ),
         "total_params": Claim(
             80_000_000_000,
             scope="main model, without the MTP layer (transformers builds none); rounded '80B'",

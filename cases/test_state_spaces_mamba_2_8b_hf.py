@@ -6,6 +6,8 @@ CASE = ModelCase(
     hf_id="state-spaces/mamba-2.8b-hf",
     revision=None,
     facts={
+        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository was found; `harness checkpoint state-spaces/mamba-2.8b-hf` (online)
+        # vendors checkpoint.json and prints the claim.
         "total_params": Claim(
             2_770_000_000,
             scope="'2.77B params' shown for the GGUF conversion of this model",

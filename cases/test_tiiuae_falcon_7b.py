@@ -1,11 +1,18 @@
 """tiiuae/falcon-7b: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="tiiuae/falcon-7b",
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            7_217_189_760,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+            expected_difference=295_469_056,
+            reason='tied_head_stored +295,469,056: the tied LM head saved a second time as lm_head.weight (65,024 x 4,544)',
+        ),
         "total_params": Claim(
             7_217_189_760,
             scope='hub safetensors total (HF API)',

@@ -1,11 +1,16 @@
 """TinyLlama/TinyLlama-1.1B-Chat-v1.0: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="TinyLlama/TinyLlama-1.1B-Chat-v1.0",
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            1_100_048_384,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+        ),
         "total_params": Claim(
             1_100_048_384,
             scope='hub safetensors total (HF API)',

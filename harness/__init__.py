@@ -7,7 +7,7 @@ Heavy imports (torch, transformers) happen only when a model is built.
 
 from __future__ import annotations
 
-from .cases import TODO, Claim, Fact, ModelCase
+from .cases import TODO, CheckpointClaim, Claim, Fact, ModelCase
 from .errors import HarnessError
 from .inspection import (
     Inspection,
@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "TODO",
+    "CheckpointClaim",
     "Claim",
     "Fact",
     "HarnessError",

@@ -6,13 +6,14 @@ I/O. `load_mantile_config`, `infer_model` and `audit_file` are the edges (file, 
 What is checked, in this order (reference/mantile.md sections 3, 4 and 6):
 
 * schema: only what Mantile's loader reads (`layer_types` with `name`, `class`, `specs`; optional
-  `count`, `supported`, `total_params`, `name`), unique entry names. The harness's own extra fields
-  are not required, so Mantile's shipped configs and the goldens are both checkable.
-* classes: a class the loader cannot resolve crashes it whatever `supported` says. That is an error,
-  except on an entry marked `supported: false`, which declares a known gap (the harness's goldens
-  record the LM head and other gaps that way, so the accounting closes): that is a warning which
-  still says the loader would crash. `supported: false` on a class that exists is a warning: Mantile
-  never reads the flag and computes the entry anyway.
+  `count`, `supported`, `total_params`, `name`), entry names unique within `layer_types` (the loader
+  rejects the file otherwise) and over both lists. The harness's own extra fields are not
+  required, so Mantile's shipped configs and the goldens are both checkable.
+* classes: a `layer_types` class the loader cannot resolve crashes it whatever `supported` says:
+  an error. A component the estimator cannot compute belongs in `unsupported_layer_types` (the
+  harness's list, which Mantile never reads; it keeps the accounting closed) or, where one is
+  exact, in `layer_types` as a declared stand-in (`stand_in_for`). `supported: false` on a class
+  that exists is a warning: Mantile never reads the flag and computes the entry anyway.
 * specs: bound to the constructor the way the loader does it: missing required keys and `dtype` /
   `parallelism` inside specs are errors (TypeError in Mantile); other keys are dropped silently,
   a warning, or an error when the dropped value changes the layer (`has_bias: true` on GQA ...).
@@ -49,8 +50,17 @@ from .catalog import (
     spec_parameters,
 )
 from .errors import CatalogError, ConfigNotFoundError, InvalidConfigError
-from .mapping import GAP_CLASSES
-from .resolve import find_snapshots_dir, is_hf_id, model_slug, parse_config_text
+from .files import NotARegularFileError, read_regular_file
+from .limits import MAX_LAYERS
+from .loader import duplicate_names
+from .mapping import GAP_CLASSES, MODEL_LEVEL
+from .resolve import (
+    MAX_CONFIG_BYTES,
+    find_snapshots_dir,
+    is_hf_id,
+    model_slug,
+    parse_config_text,
+)
 from .structure import Component, Structure
 
 __all__ = [
@@ -80,6 +90,7 @@ HANDWRITTEN_SCHEMA: dict[str, Any] = {
     "required": ["layer_types"],
     "properties": {
         "layer_types": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer_type"}},
+        "unsupported_layer_types": {"type": "array", "items": {"$ref": "#/$defs/layer_type"}},
         "name": {"type": "string"},
         "total_params": {"type": "integer", "minimum": 0},
     },
@@ -97,7 +108,11 @@ HANDWRITTEN_SCHEMA: dict[str, Any] = {
                 },
                 "supported": {"type": "boolean"},
                 "gap_report": {"type": ["string", "null"]},
-                "layer_indices": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                "layer_indices": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": MODEL_LEVEL},
+                },
+                "stand_in_for": {"type": "string"},
             },
         }
     },
@@ -303,14 +318,17 @@ def _finding(
 
 # --------------------------------------------------------------------------- loading
 
+MAX_ENTRIES = 16 * MAX_LAYERS  # bounds the time `check` spends on a hostile file
+
 
 def parse_mantile_config(text: str, where: str) -> dict[str, Any]:
     """Parse config text; InvalidConfigError (with line and column) unless it is an object with
     a `layer_types` list."""
     parsed = parse_config_text(
-        text.encode("utf-8"),
+        text.encode("utf-8", "surrogatepass"),
         where,
         fix="fix the file (a Mantile config is one JSON object with a layer_types list)",
+        sizes_only=True,
     )
     if not isinstance(parsed, dict):
         raise InvalidConfigError(
@@ -328,6 +346,12 @@ def parse_mantile_config(text: str, where: str) -> dict[str, Any]:
             f'{where}: "layer_types" is a JSON {type(parsed["layer_types"]).__name__}, not a '
             "list; make it a list of layer entries"
         )
+    if len(parsed["layer_types"]) > MAX_ENTRIES:
+        raise InvalidConfigError(
+            f'{where}: "layer_types" has {len(parsed["layer_types"]):,} entries, more than '
+            f"{MAX_ENTRIES:,} (one per layer type, or per layer of a {MAX_LAYERS:,}-layer model "
+            "with 16 per layer); this is not a model config: pass the config file itself"
+        )
     return parsed
 
 
@@ -335,15 +359,20 @@ def load_mantile_config(path: str | Path) -> dict[str, Any]:
     """Read a Mantile config file; ConfigNotFoundError or InvalidConfigError naming the file."""
     file = Path(path)
     try:
-        data = file.read_bytes()
-    except IsADirectoryError:
+        data = read_regular_file(file, MAX_CONFIG_BYTES)
+    except NotARegularFileError as exc:
         raise InvalidConfigError(
-            f"{file} is a folder; pass the Mantile config JSON file itself"
+            f"{file} {exc.strerror}; pass the Mantile config JSON file itself"
         ) from None
     except OSError as exc:
         raise ConfigNotFoundError(
             f"cannot read Mantile config {file}: {exc.strerror or exc}; check the path"
         ) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise InvalidConfigError(
+            f"{file} is larger than {MAX_CONFIG_BYTES // 2**20} MiB; a Mantile config is a few KB "
+            "of layer entries, so this is not one: pass the config file itself"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -446,6 +475,8 @@ class _Entry:
     layer: Layer | None
     layer_indices: tuple[int, ...] = ()
     gap_report: str | None = None
+    loaded: bool = True  # in layer_types (Mantile loads it), not unsupported_layer_types
+    stand_in_for: str | None = None
 
     @property
     def modelled(self) -> int | None:
@@ -494,7 +525,9 @@ class _Group:
         return f"{prefix}{noun}s"
 
 
-def _role(name: str, class_name: str) -> tuple[str, bool]:
+def _role(name: str, class_name: str, stand_in_for: str | None = None) -> tuple[str, bool]:
+    if stand_in_for in _GAP_KIND_ROLES:
+        return _GAP_KIND_ROLES[stand_in_for]
     lowered = name.lower()
     base = _CLASS_ROLES.get(class_name)
     if base is not None and class_name != GAP_CLASSES["unknown"]:
@@ -709,25 +742,30 @@ def _read_entries(
     layers: Mapping[str, LayerClassInfo] | None,
     layer_variants: Mapping[int, str],
     findings: list[AuditFinding],
+    *,
+    loaded: bool = True,
 ) -> list[_Entry]:
+    """Read entries as the loader does (`loaded`: layer_types) or as declared gaps (the rest)."""
     entries = []
     for index, raw in enumerate(raw_entries):
         if index in skip:
             continue
         name, class_name, specs = raw["name"], raw["class"], raw["specs"]
         supported = raw.get("supported") if isinstance(raw.get("supported"), bool) else None
-        view = _class_view(class_name, layers)
+        view = _class_view(class_name, layers) if loaded else None
         layer = None
-        if view is None:
-            findings.append(_unknown_class(name, class_name, supported, raw, layers))
-        else:
+        if view is not None:
             layer = _bind(raw, view, findings)
-        role, addon = _role(name, class_name)
+        elif loaded:
+            findings.append(_unknown_class(name, class_name, layers))
+        stand_in = raw.get("stand_in_for") if isinstance(raw.get("stand_in_for"), str) else None
+        role, addon = _role(name, class_name, stand_in)
         listed = raw.get("layer_indices")
         valid = isinstance(listed, list) and all(
-            isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in listed
+            isinstance(i, int) and not isinstance(i, bool) and i >= MODEL_LEVEL for i in listed
         )
-        indices = tuple(listed) if valid else ()
+        # one index per instance, MODEL_LEVEL for an instance outside the layers: keep the layers
+        indices = tuple(sorted({i for i in listed if i != MODEL_LEVEL})) if valid else ()
         declared = specs.get("parameter_count")
         entry = _Entry(
             name=name,
@@ -743,6 +781,8 @@ def _read_entries(
             layer=layer,
             layer_indices=indices,
             gap_report=raw["gap_report"] if isinstance(raw.get("gap_report"), str) else None,
+            loaded=loaded,
+            stand_in_for=stand_in,
         )
         if view is not None and supported is False:
             per = f" ({entry.modelled:,} parameters per instance)" if layer is not None else ""
@@ -760,36 +800,21 @@ def _read_entries(
 
 
 def _unknown_class(
-    name: str,
-    class_name: str,
-    supported: object,
-    raw: Mapping[str, Any],
-    layers: Mapping[str, LayerClassInfo] | None,
+    name: str, class_name: str, layers: Mapping[str, LayerClassInfo] | None
 ) -> AuditFinding:
     known = _known_classes(layers)
     close = difflib.get_close_matches(class_name, known, n=1, cutoff=0.8)
-    hint = f" (did you mean {close[0]!r}?)" if close and supported is not False else ""
-    crash = (
-        f"class {class_name!r} is not a Mantile layer class{hint}: Mantile's loader resolves it "
-        f"to None and /api/layers and the metrics endpoints fail (AttributeError, HTTP 500)"
-    )
-    if supported is False:
-        report = raw.get("gap_report")
-        gap = f" (gap report: {report})" if report else " (and it names no gap_report)"
-        return _finding(
-            WARNING,
-            "unknown-class",
-            name,
-            f"{crash}, although the entry says supported: false. A declared gap{gap}: load this "
-            f"config only into a Mantile checkout that implements {class_name}; its parameters "
-            f"are taken from specs.parameter_count",
-        )
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
     return _finding(
         ERROR,
         "unknown-class",
         name,
-        f"{crash}. Use one of {', '.join(known)}, or, if none can represent this component, "
-        f"mark the entry supported: false with a gap report",
+        f"class {class_name!r} is not a Mantile layer class{hint}: Mantile's loader resolves it "
+        f"to None and /api/layers and the metrics endpoints fail (AttributeError, HTTP 500), "
+        f"whatever `supported` says. Use one of {', '.join(known)}; if none computes this "
+        f"component, move the entry to unsupported_layer_types (the list Mantile never reads, "
+        f"which keeps the parameter accounting closed), or declare an exact stand-in "
+        f"(`stand_in_for`) where one exists",
     )
 
 
@@ -828,8 +853,11 @@ def _dry_run_view(dry_run: BuildResult) -> _DryRun:
         if role == "attention":
             windows.setdefault(key, set()).add(component.attrs.get("sliding_window"))
             sinks.setdefault(key, []).append(int(component.attrs.get("sink_params") or 0))
-    raw = [entry.as_json() for entry in dry_run.entries]
-    entries = _read_entries(raw, set(), None, layer_variants, [])
+    loaded = [entry.as_json() for entry in dry_run.entries if entry.supported]
+    declared = [entry.as_json() for entry in dry_run.entries if not entry.supported]
+    entries = _read_entries(loaded, set(), None, layer_variants, []) + _read_entries(
+        declared, set(), None, layer_variants, [], loaded=False
+    )
     groups = {
         key: _Group(
             role=key[0],
@@ -867,24 +895,31 @@ def _merge(groups: Sequence[_Group]) -> _Group:
 _IGNORED_BY_LOADER = frozenset({"supported", "gap_report", "layer_indices"})
 
 
-def _schema_findings(config: Mapping[str, Any]) -> tuple[list[AuditFinding], set[int]]:
+_LISTS = ("layer_types", "unsupported_layer_types")
+
+
+def _schema_findings(
+    config: Mapping[str, Any],
+) -> tuple[list[AuditFinding], dict[str, set[int]]]:
+    """Schema problems, and per entry list the indices of entries too malformed to audit."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(HANDWRITTEN_SCHEMA)
     findings = []
-    bad_entries: set[int] = set()
-    raw_entries = config.get("layer_types")
+    bad_entries: dict[str, set[int]] = {key: set() for key in _LISTS}
     for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.path))):
         path = list(error.absolute_path)
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         entry = CONFIG
-        ignored = len(path) >= 3 and path[0] == "layer_types" and path[2] in _IGNORED_BY_LOADER
-        if len(path) >= 2 and path[0] == "layer_types" and isinstance(path[1], int):
+        listed = len(path) >= 2 and path[0] in _LISTS and isinstance(path[1], int)
+        ignored = listed and len(path) >= 3 and path[2] in _IGNORED_BY_LOADER
+        if listed:
             if not ignored:
-                bad_entries.add(path[1])
+                bad_entries[path[0]].add(path[1])
+            raw_entries = config.get(path[0])
             raw = raw_entries[path[1]] if isinstance(raw_entries, list) else None
             named = raw.get("name") if isinstance(raw, dict) else None
-            entry = named if isinstance(named, str) and named else f"layer_types[{path[1]}]"
+            entry = named if isinstance(named, str) and named else f"{path[0]}[{path[1]}]"
         elif path:
             entry = str(path[0])
         if ignored:
@@ -907,19 +942,10 @@ def _schema_findings(config: Mapping[str, Any]) -> tuple[list[AuditFinding], set
                 f"in this form; see its config schema)",
             )
         )
-    if isinstance(raw_entries, list):
-        names = [e.get("name") for e in raw_entries if isinstance(e, dict)]
-        for name in sorted({n for n in names if isinstance(n, str) and names.count(n) > 1}):
-            findings.append(
-                _finding(
-                    ERROR,
-                    "duplicate-name",
-                    name,
-                    f"{names.count(name)} entries are named {name!r}: Mantile's loader rejects "
-                    f"the file (ValueError) before computing anything; give each entry its own "
-                    f"name",
-                )
-            )
+    findings += [
+        _finding(ERROR, "duplicate-name", problem.entry, f"{problem.problem}: {problem.effect}")
+        for problem in duplicate_names(config)
+    ]
     return findings, bad_entries
 
 
@@ -1066,7 +1092,8 @@ def _check_sinks(entry: _Entry, group: _Group) -> list[AuditFinding]:
         ]
     advice = (
         f"Set num_sinks to 0; the {sinks} sink logits per layer are parameters no class "
-        f"counts (a supported: false AttentionSinksLayer entry, see gaps/attention_sinks.md)"
+        f"counts (an AttentionSinksLayer entry in unsupported_layer_types, see "
+        f"gaps/attention_sinks.md; never in layer_types, where Mantile has no such class)"
     )
     what = (
         f"num_sinks is {extra}, but the model's `sinks` are {sinks} learned logits per layer, "
@@ -1246,6 +1273,29 @@ def _check_count(
     ]
 
 
+def _lm_head_advice(group: _Group, total: int) -> str:
+    """Add the dry run's own lm_head entry: an exact stand-in, else an unsupported entry."""
+    stand_in = next((e for e in group.core if e.stand_in_for), None)
+    if stand_in is not None:
+        entry = {
+            "name": "lm_head",
+            "class": stand_in.class_name,
+            "count": 1,
+            "specs": stand_in.specs,
+            "stand_in_for": "lm_head",
+        }
+        return (
+            f"add this exact stand-in to layer_types (same parameters, weight bytes and FLOPs "
+            f"at parallelism 1): {json.dumps(entry)}"
+        )
+    return (
+        f"no catalog class reproduces this one exactly, so add an entry named lm_head to "
+        f"unsupported_layer_types (class LMHeadLayer, supported: false, specs.parameter_count "
+        f"{total:,}, gap_report gaps/lm_head.md) so the parameter accounting closes; never to "
+        f"layer_types, where Mantile's loader would fail on the unknown class (HTTP 500)"
+    )
+
+
 def _missing(group: _Group, structure: Structure) -> AuditFinding | None:
     if group.role == "norm":
         return None
@@ -1260,9 +1310,7 @@ def _missing(group: _Group, structure: Structure) -> AuditFinding | None:
             "lm_head",
             f"no LM head entry: the model's untied lm_head ({vocab:,} × {hidden:,}) is not "
             f"counted: {_numbers(total, 0)}; its 2·B·H·V FLOPs per generated token are missing "
-            f"too. No Mantile class models an LM head: add an entry named lm_head (class "
-            f"LMHeadLayer, supported: false, specs.parameter_count {total:,}, gap_report "
-            f"gaps/lm_head.md) so the parameter accounting closes",
+            f"too. No Mantile class is an LM head; {_lm_head_advice(group, total)}",
             total,
             0,
         )
@@ -1536,12 +1584,19 @@ def audit_config(
     the loader knows; parameter formulas always come from the harness catalog.
     """
     findings, bad_entries = _schema_findings(config)
-    raw_entries = config.get("layer_types")
-    if not isinstance(raw_entries, list):
+    if not isinstance(config.get("layer_types"), list):
         return findings
-    bad_entries |= {i for i, raw in enumerate(raw_entries) if not isinstance(raw, dict)}
     dry = _dry_run_view(dry_run)
-    entries = _read_entries(raw_entries, bad_entries, layers, dry.layer_variants, findings)
+    entries: list[_Entry] = []
+    for key in _LISTS:
+        raw_entries = config.get(key)
+        if not isinstance(raw_entries, list):
+            continue
+        objects = {i for i, raw in enumerate(raw_entries) if isinstance(raw, dict)}
+        skip = bad_entries[key] | (set(range(len(raw_entries))) - objects)
+        entries += _read_entries(
+            raw_entries, skip, layers, dry.layer_variants, findings, loaded=key == "layer_types"
+        )
     for entry in entries:
         findings.extend(_check_width(entry))
     findings.extend(_check_roles(entries, dry))

@@ -1,4 +1,11 @@
-"""Step 5, build: assemble the Mantile config JSON from the mapped entries and validate it."""
+"""Step 5, build: assemble the Mantile config JSON from the mapped entries and validate it.
+
+The config holds two entry lists: `layer_types`, what the target estimator loads and computes
+(Mantile's loader resolves every class there and crashes on one it lacks), and
+`unsupported_layer_types`, every other component in the same entry shape, so the parameter
+accounting closes over both. `estimate_coverage` says what share of the model the first list
+covers (harness.estimate).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .catalog import layer_set
 from .errors import InvalidConfigError, SchemaValidationError
+from .estimate import estimate_coverage
 from .inspection import Inspection, format_count, inspect_model_structure
 from .limits import check_total_params
-from .mapping import LayerEntry, active_parameters, entries_parameter_total, map_components
+from .mapping import (
+    MISSING_TARGET_CLASS,
+    LayerEntry,
+    active_parameters,
+    entries_parameter_total,
+    map_components,
+)
+from .reconcile import component_dtype, storage_plan
 from .resolve import is_hf_id, model_slug
 from .structure import Structure, analyze_layer_structure
 
@@ -22,11 +38,12 @@ __all__ = [
     "build_config",
     "build_from_inspection",
     "build_model_config",
-    "check_layers_dir",
     "declared_hf_id",
     "display_name",
+    "entry_lists",
     "load_schema",
     "model_id_for",
+    "target_notes",
     "validate_schema",
 ]
 
@@ -43,6 +60,20 @@ class BuildResult:
     structure: Structure
     entries: tuple[LayerEntry, ...]
     warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def picked_up(self) -> tuple[LayerEntry, ...]:
+        """Entries whose gap class the target layer set (`--layers-dir`) now has."""
+        return tuple(entry for entry in self.entries if entry.picked_up)
+
+    @property
+    def stand_ins(self) -> tuple[LayerEntry, ...]:
+        """Entries computed by a target class declared as an exact stand-in."""
+        return tuple(entry for entry in self.entries if entry.stand_in_for)
+
+    def coverage_line(self) -> str:
+        """The one-line estimate coverage (`Mantile models 100% of parameters and ...`)."""
+        return str(self.config["estimate_coverage"]["summary"])
 
 
 def declared_hf_id(inspection: Inspection) -> str | None:
@@ -83,14 +114,17 @@ def build_model_config(
     layers_dir: str | Path | None = None,
     validation: dict[str, Any] | None = None,
     use_cache: bool = True,
+    stand_ins: bool = True,
     hf_id: str | None = None,
     native_class: bool = False,
 ) -> BuildResult:
     """The whole pipeline for one model: resolve, inspect (cached), structure, map, build, check.
 
-    `hf_id` names the Hub model a local config.json belongs to (recorded as `hf_model_id`);
-    `native_class` builds the transformers class a config names although its `auto_map` points
-    at Hub code (see `inspection.inspect_resolved`).
+    `layers_dir`: build for the classes of that folder (e.g. a Mantile checkout's
+    backend/layers) instead of the catalog; `stand_ins` False: no exact stand-ins. `hf_id` names
+    the Hub model a local config.json belongs to (recorded as `hf_model_id`); `native_class`
+    builds the transformers class a config names although its `auto_map` points at Hub code
+    (see `inspection.inspect_resolved`).
     """
     inspection = inspect_model_structure(
         model,
@@ -102,7 +136,7 @@ def build_model_config(
         native_class=native_class,
     )
     return build_from_inspection(
-        inspection, layers_dir=layers_dir, validation=validation, hf_id=hf_id
+        inspection, layers_dir=layers_dir, validation=validation, stand_ins=stand_ins, hf_id=hf_id
     )
 
 
@@ -112,6 +146,7 @@ def build_from_inspection(
     layers_dir: str | Path | None = None,
     validation: dict[str, Any] | None = None,
     check_schema: bool = True,
+    stand_ins: bool = True,
     hf_id: str | None = None,
 ) -> BuildResult:
     """Structure, map and build from an inspection already made (`check_schema`: validate it);
@@ -122,8 +157,9 @@ def build_from_inspection(
             f"hf_id {hf_id!r} (--hf-id) is not a Hub id of the form 'org/name'; pass the id the "
             "config.json belongs to, e.g. meta-llama/Llama-3.2-1B"
         )
+    target = layer_set(layers_dir)
     structure = analyze_layer_structure(inspection)
-    entries = tuple(map_components(structure))
+    entries = tuple(map_components(structure, target=target, stand_ins=stand_ins))
     hf_id = hf_id or declared_hf_id(inspection)
     model_id = model_id_for(inspection, hf_id)
     config = build_config(
@@ -131,8 +167,13 @@ def build_from_inspection(
     )
     if check_schema:
         validate_schema(config, where=f"generated config of {inspection.model}")
-    warnings = tuple(check_layers_dir(entries, layers_dir)) if layers_dir is not None else ()
+    warnings = tuple(target_notes(entries, layers_dir)) if layers_dir is not None else ()
     return BuildResult(model_id, config, inspection, structure, entries, warnings)
+
+
+def entry_lists(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Both entry lists of a config: `layer_types`, then `unsupported_layer_types`."""
+    return [*config.get("layer_types", []), *config.get("unsupported_layer_types", [])]
 
 
 def build_config(
@@ -163,7 +204,16 @@ def build_config(
     if active is not None:
         config["active_params"] = active
         config["active_params_formatted"] = format_count(active)
-    config["layer_types"] = [entry.as_json() for entry in entries]
+    plan = storage_plan(inspection)
+
+    def entry_json(entry: LayerEntry) -> dict[str, Any]:
+        # Entry-level (never in specs: Mantile's loader passes dtype separately): the dtype the
+        # checkpoint stores this layer's weights in, for the estimator's weight bytes.
+        return {**entry.as_json(), "checkpoint_dtype": component_dtype(entry.example_tensors, plan)}
+
+    config["layer_types"] = [entry_json(e) for e in entries if e.supported]
+    config["unsupported_layer_types"] = [entry_json(e) for e in entries if not e.supported]
+    config["estimate_coverage"] = estimate_coverage(entries).as_json()
     validation = validation or {
         "validated": False,
         "validation_notes": (
@@ -215,11 +265,12 @@ def validate_schema(config: Any, *, where: str) -> None:
 
 
 def accounting_problems(config: dict[str, Any], meta_total: int | None = None) -> list[str]:
-    """Reasons sum(count x parameter_count) != total_params (or != meta-device total), if any."""
+    """Reasons the accounting does not close, if any: sum(count x parameter_count) differs from
+    total_params (or the meta-device total), or an entry's layer_indices miss an instance."""
     problems = []
     layer_sum = sum(
         int(entry.get("count", 1)) * int(entry.get("specs", {}).get("parameter_count", 0))
-        for entry in config.get("layer_types", [])
+        for entry in entry_lists(config)
     )
     total = config.get("total_params")
     if layer_sum != total:
@@ -228,31 +279,21 @@ def accounting_problems(config: dict[str, Any], meta_total: int | None = None) -
         )
     if meta_total is not None and total != meta_total:
         problems.append(f"total_params is {total:,}, the meta-device total is {meta_total:,}")
+    for entry in entry_lists(config):
+        indices = entry.get("layer_indices")
+        if indices is not None and len(indices) != entry.get("count", 1):
+            problems.append(
+                f"{entry.get('name')}: count is {entry.get('count', 1)}, layer_indices list "
+                f"{len(indices)} instances (one index per instance, -1 at model level)"
+            )
     return problems
 
 
-def check_layers_dir(entries: tuple[LayerEntry, ...], layers_dir: str | Path) -> list[str]:
-    """Warnings for supported entries whose class or specs the classes in `layers_dir` lack."""
-    from .catalog import get_supported_layers
-
-    available = get_supported_layers(layers_dir)
-    warnings = []
-    for entry in entries:
-        if not entry.supported:
-            continue
-        info = available.get(entry.class_name)
-        if info is None:
-            warnings.append(
-                f"{entry.name}: class {entry.class_name} is not defined in {layers_dir}"
-            )
-            continue
-        given = set(entry.specs) - {"parameter_count"}
-        accepted = set(info.spec_required) | set(info.spec_optional)
-        missing = set(info.spec_required) - given
-        extra = given - accepted
-        if missing or extra:
-            warnings.append(
-                f"{entry.name}: specs do not bind to {entry.class_name} in {layers_dir} "
-                f"(missing {sorted(missing)}, unexpected {sorted(extra)})"
-            )
-    return warnings
+def target_notes(entries: tuple[LayerEntry, ...], layers_dir: str | Path) -> list[str]:
+    """Warnings for catalog-exact entries `layers_dir` cannot load (they went unsupported)."""
+    return [
+        f"{entry.name}: {layers_dir} has no {entry.class_name} that loads these specs exactly; "
+        f"the entry is in unsupported_layer_types"
+        for entry in entries
+        if entry.gap_kind == MISSING_TARGET_CLASS
+    ]

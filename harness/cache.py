@@ -2,19 +2,29 @@
 
 An entry is keyed by the config's sha256, the effective revision and trust_remote_code (its file
 name), and is valid only for the transformers, torch and harness versions and the source of the
-code that computed it (recorded inside it). Entries are JSON with a format version and a sha256 of
-their payload, written atomically. A missing, corrupt, truncated, stale or mismatched entry is
-never trusted: the result is computed again and the entry rewritten. Versions are read with
-importlib.metadata, so checking an entry imports neither torch nor transformers.
+code that computed it (recorded inside it). Entries are JSON with a format version and an HMAC of
+their key and payload, written atomically. A missing, corrupt, truncated, stale, mismatched or
+hand-edited entry is never trusted: the result is computed again and the entry rewritten. Versions
+are read with importlib.metadata, so checking an entry imports neither torch nor transformers.
+
+The HMAC key is 32 random bytes in `<cache>/hmac.key`, created by the harness with mode 0600. An
+entry edited by hand, even with its checksum recomputed, fails the HMAC; only someone who can read
+the key (the owner of the cache, who could as well edit the harness) can forge one. A key file that
+is not a regular file, is readable by others or is owned by another user is not used: the cache is
+then neither read nor written, and the harness says why.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import math
 import os
+import re
+import secrets
+import stat
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -23,9 +33,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .errors import OutputWriteError, printable
+from .files import NotARegularFileError, read_regular_file
 from .inspection import Inspection, TensorRecord
 from .resolve import ResolvedConfig
-from .writers import atomic_write_text
+from .writers import atomic_write_text, create_private_file
 
 if TYPE_CHECKING:
     from .flops import FlopsReport
@@ -37,6 +49,7 @@ __all__ = [
     "CacheInfo",
     "CacheKey",
     "CacheWriteWarning",
+    "ClearResult",
     "Lookup",
     "UncacheableError",
     "cache_dir",
@@ -58,10 +71,17 @@ __all__ = [
 ]
 
 CACHE_ENV = "HARNESS_CACHE_DIR"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 APP_NAME = "harness"
 ENTRIES_DIR = "entries"
 ENTRY_SUFFIX = ".jsonl"
+KEY_FILE = "hmac.key"
+MAX_ENTRY_BYTES = 256 * 2**20  # the largest model's inventory is a few MB
+_KEY_BYTES = 32
+# What the harness writes in the cache, by name: entries, the key, and their temporary files.
+_ENTRY_NAME = re.compile(r"[0-9a-f]{64}\.[a-z]+\.jsonl")
+_TEMPORARY_NAME = re.compile(r"\.([0-9a-f]{64}\.[a-z]+\.jsonl|hmac\.key)\.[a-z0-9_]{8}\.tmp")
+_ENTRY_MARKER = b'{"format":'
 INSPECTION = "inspection"
 FLOPS = "flops"
 # The harness modules whose source decides each kind of cached result.
@@ -221,19 +241,79 @@ def _compact(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+class CacheKeyError(OSError):
+    """The cache's HMAC key cannot be used (not ours, readable by others, unwritable folder)."""
+
+
+def _secret(directory: Path, *, create: bool) -> bytes | None:
+    """The cache's HMAC key: read from `<directory>/hmac.key`, else (with `create`) made.
+
+    None when there is none and `create` is False; CacheKeyError when it cannot be trusted.
+    """
+    path = directory / KEY_FILE
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        if not create:
+            return None
+    return _create_secret(path)
+
+
+def _read_secret(path: Path) -> bytes:
+    try:
+        data = read_regular_file(path, 2 * _KEY_BYTES + 1, follow_symlinks=False)
+    except NotARegularFileError as exc:
+        raise CacheKeyError(f"the cache key {path} {exc.strerror}") from None
+    info = os.lstat(path)
+    if os.name == "posix" and (info.st_uid != os.geteuid() or info.st_mode & 0o077):
+        raise CacheKeyError(
+            f"the cache key {path} is owned by another user or readable by others "
+            f"(mode {stat.filemode(info.st_mode)}); delete it and the harness makes a new one"
+        )
+    try:
+        secret = bytes.fromhex(data.decode("ascii").strip())
+    except ValueError:
+        secret = b""
+    if len(secret) != _KEY_BYTES:
+        raise CacheKeyError(f"the cache key {path} is malformed; delete it")
+    return secret
+
+
+def _create_secret(path: Path) -> bytes:
+    """Make a key; when a concurrent run made one first, use that one."""
+    secret = secrets.token_bytes(_KEY_BYTES)
+    if create_private_file(path, secret.hex().encode("ascii")):
+        return secret
+    return _read_secret(path)
+
+
+def _mac(secret: bytes, key: CacheKey, body: bytes) -> str:
+    message = _compact(key.as_dict()).encode("utf-8") + b"\n" + body
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
 def read_entry(key: CacheKey, directory: Path) -> Lookup:
     """Read the entry for `key` and say whether it can be trusted; never raises for bad files.
 
-    An entry is two JSON lines: a header (format, key, the payload's sha256), then the payload.
-    The header is checked before the payload is hashed, and the payload parsed only if it matches.
+    An entry is two JSON lines: a header (format, key, the HMAC of key and payload), then the
+    payload. The header is checked before the payload is authenticated, and the payload parsed
+    only if its HMAC matches. Only a regular file is read (a FIFO, device or symlink is corrupt).
     """
     path = entry_path(key, directory)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_ENTRY_BYTES, follow_symlinks=False)
     except FileNotFoundError:
         return Lookup("missing", detail=f"no entry at {path}")
     except OSError as exc:
-        return Lookup("corrupt", detail=f"{path} cannot be read: {type(exc).__name__}")
+        return Lookup("corrupt", detail=f"{path} cannot be read: {exc.strerror or exc}")
+    try:
+        secret = _secret(directory, create=False)
+    except OSError as exc:
+        return Lookup("corrupt", detail=f"{path} is not trusted: {exc.strerror or exc}")
+    if len(data) > MAX_ENTRY_BYTES:
+        return Lookup("corrupt", detail=f"{path} is larger than any entry the harness writes")
+    if secret is None:
+        return Lookup("corrupt", detail=f"{path}: the cache has no key, so no entry is trusted")
     head, _, body = data.partition(b"\n")
     try:
         header = json.loads(head)
@@ -251,8 +331,11 @@ def read_entry(key: CacheKey, directory: Path) -> Lookup:
     if outdated or set(stored) != set(expected):
         return Lookup("stale", detail=f"{path} was made with other {', '.join(outdated) or 'keys'}")
     body = body.removesuffix(b"\n")
-    if header.get("payload_sha256") != hashlib.sha256(body).hexdigest():
-        return Lookup("corrupt", detail=f"{path}: the payload does not match its sha256")
+    stored_mac = header.get("payload_hmac")
+    if not isinstance(stored_mac, str) or not hmac.compare_digest(
+        stored_mac, _mac(secret, key, body)
+    ):
+        return Lookup("corrupt", detail=f"{path}: the payload does not match its HMAC (edited?)")
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError) as exc:
@@ -263,12 +346,17 @@ def read_entry(key: CacheKey, directory: Path) -> Lookup:
 
 
 def write_entry(key: CacheKey, payload: dict[str, Any], directory: Path) -> Path:
-    """Write one entry atomically: a header line (format, key, payload sha256), the payload line."""
+    """Write one entry atomically: a header line (format, key, HMAC), then the payload line."""
     body = _compact(payload)
+    try:
+        secret = _secret(directory, create=True)
+    except OSError as exc:
+        raise OutputWriteError(f"cannot use the cache key: {exc.strerror or exc}") from None
+    assert secret is not None
     header = {
         "format": FORMAT_VERSION,
         "key": key.as_dict(),
-        "payload_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        "payload_hmac": _mac(secret, key, body.encode("utf-8")),
     }
     return atomic_write_text(entry_path(key, directory), f"{_compact(header)}\n{body}\n")
 
@@ -305,8 +393,10 @@ def cached(
     else:
         return value
     warnings.warn(
-        f"{key.kind} cache entry not written for config {key.config_sha256[:12]}… in {folder}: "
-        f"{advice}",
+        printable(
+            f"{key.kind} cache entry not written for config {key.config_sha256[:12]}… in "
+            f"{folder}: {advice}"
+        ),
         CacheWriteWarning,
         stacklevel=2,
     )
@@ -490,11 +580,52 @@ def _flops_payload(report: FlopsReport) -> dict[str, Any]:
     return encode_value({**report.as_dict(), "versions": versions})
 
 
+@dataclass(frozen=True)
+class ClearResult:
+    """What `clear_cache` removed, and the files it left because the harness did not write them."""
+
+    directory: Path
+    removed: int
+    left: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        """The `harness cache clear` text."""
+        lines = [f"removed {self.removed} entries from {self.directory}"]
+        if self.left:
+            shown = ", ".join(self.left[:10]) + (" ..." if len(self.left) > 10 else "")
+            lines.append(
+                f"left {len(self.left)} files the harness did not write in "
+                f"{self.directory / ENTRIES_DIR}: {shown}"
+            )
+        return lines
+
+
+def _is_entry_file(path: Path) -> bool:
+    """A regular file named like an entry whose first bytes are an entry header."""
+    if not _ENTRY_NAME.fullmatch(path.name):
+        return False
+    try:
+        return read_regular_file(path, len(_ENTRY_MARKER), follow_symlinks=False).startswith(
+            _ENTRY_MARKER
+        )
+    except OSError:
+        return False
+
+
+def _is_own_temporary(path: Path) -> bool:
+    """A temporary file the harness's writer left (named by it, never a symlink or FIFO)."""
+    try:
+        regular = stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+    return regular and bool(_TEMPORARY_NAME.fullmatch(path.name))
+
+
 def _entry_files(directory: Path) -> list[Path]:
     folder = directory / ENTRIES_DIR
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(ENTRY_SUFFIX))
+    return sorted(p for p in folder.iterdir() if _is_entry_file(p))
 
 
 def cache_info(directory: Path | None = None) -> CacheInfo:
@@ -509,14 +640,22 @@ def cache_info(directory: Path | None = None) -> CacheInfo:
     return CacheInfo(folder, entries, size)
 
 
-def clear_cache(directory: Path | None = None) -> int:
-    """Delete every entry (and leftover temporary file) of the cache folder; return the count."""
+def clear_cache(directory: Path | None = None) -> ClearResult:
+    """Delete the entries, the key and the leftover temporary files the harness wrote in the cache
+    folder, recognised by name and (entries) by their header; anything else is left and listed."""
     folder = directory if directory is not None else cache_dir()
-    files = _entry_files(folder)
-    temporary = folder / ENTRIES_DIR
-    leftovers = sorted(temporary.glob(".*.tmp")) if temporary.is_dir() else []
-    for path in [*files, *leftovers]:
+    entries_dir = folder / ENTRIES_DIR
+    present = sorted(entries_dir.iterdir()) if entries_dir.is_dir() else []
+    files = [p for p in present if _is_entry_file(p)]
+    ours = [*files, *(p for p in present if _is_own_temporary(p))]
+    ours += [p for p in (folder.iterdir() if folder.is_dir() else ()) if _is_own_temporary(p)]
+    key = folder / KEY_FILE
+    with contextlib.suppress(OSError):
+        if stat.S_ISREG(os.lstat(key).st_mode):
+            ours.append(key)  # a new key is made with the next entry
+    for path in ours:
         path.unlink(missing_ok=True)
     with contextlib.suppress(OSError):
-        temporary.rmdir()
-    return len(files)
+        entries_dir.rmdir()  # only when nothing else is in it
+    left = tuple(p.name for p in present if p not in ours)
+    return ClearResult(folder, len(files), left)

@@ -30,6 +30,19 @@ Conventions shared by every class:
   - MLP: 2·T·p·H·I. MoE: router 2·T·H·E plus 2·T·(top_k + E_s)·p·H·I.
 * KV cache. `kv_cache_bytes(B, L)` = 2·B·L_eff·h_kv·d_h·bytes per element for attention classes,
   L_eff = min(L, sliding_window); 0 for every other class. One dtype covers weights and cache.
+* Mantile's method names. Every class also answers `compute_weight_memory()`,
+  `compute_flops(batch_size, seq_len, phase)` and `compute_kv_cache(batch_size, seq_len)` with
+  Mantile's meaning: integer bytes or FLOPs of one package (the whole layer divided over the
+  packages its parallelism spreads it on; at parallelism 1 the whole layer), `phase` a `Phase`
+  (or its value, or any enum whose value is "prefill"/"decode"), and in decode `seq_len` the tokens
+  already cached: the new token attends those and itself. So a test written against these names
+  runs unchanged against `backend.layers` of a Mantile checkout. `dtype` may be a string ('bf16')
+  or an enum whose value is one (Mantile's `DataType`).
+
+`LayerSet` is the target a config is generated for and checked against: the catalog, or the
+classes read from a `--layers-dir`; `LayerSignature.bind` replays how Mantile's loader binds an
+entry's specs to a constructor (unknown keys dropped, layer_idx injected, dtype and parallelism
+passed by the loader itself).
 """
 
 from __future__ import annotations
@@ -42,8 +55,9 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from .dtypes import bytes_per_element
 from .errors import CatalogError, HarnessError
@@ -52,11 +66,14 @@ __all__ = [
     "CATALOG",
     "PHASES",
     "AttentionLayer",
+    "Binding",
     "EmbeddingLayer",
     "GatedMLPLayer",
     "GroupedQueryAttentionLayer",
     "Layer",
     "LayerClassInfo",
+    "LayerSet",
+    "LayerSignature",
     "MLPLayer",
     "MoELayer",
     "NormLayer",
@@ -64,11 +81,19 @@ __all__ = [
     "SlidingWindowAttentionLayer",
     "get_supported_layers",
     "instantiate",
+    "layer_set",
     "spec_parameters",
 ]
 
-Phase = Literal["prefill", "decode"]
-PHASES: tuple[str, ...] = ("prefill", "decode")
+
+class Phase(str, Enum):
+    """Inference phase, as Mantile's `Phase`: prefill (the prompt) or decode (one new token)."""
+
+    PREFILL = "prefill"
+    DECODE = "decode"
+
+
+PHASES: tuple[str, ...] = tuple(phase.value for phase in Phase)
 
 TENSOR = "tensor_parallel"
 CONTEXT = "context_parallel"
@@ -113,9 +138,19 @@ def _flag(owner: str, name: str, value: object) -> bool:
     return value
 
 
-def _element_size(owner: str, dtype: object) -> float:
-    if not isinstance(dtype, str):
+def _enum_value(value: object) -> object:
+    """An enum's value (Mantile's DataType.BF16 -> 'bf16', Phase.DECODE -> 'decode'), else value."""
+    return value.value if isinstance(value, Enum) else value
+
+
+def _dtype_name(owner: str, dtype: object) -> str:
+    name = _enum_value(dtype)
+    if not isinstance(name, str):
         raise CatalogError(f"{owner}: dtype={dtype!r} is not a string; pass a name such as 'bf16'")
+    return name
+
+
+def _element_size(owner: str, dtype: str) -> float:
     try:
         return bytes_per_element(dtype)
     except HarnessError as e:
@@ -165,6 +200,14 @@ def _require_divides(owner: str, kind: str, degree: int, sizes: Mapping[str, int
     )
 
 
+def _phase_name(owner: str, phase: object) -> str:
+    """'prefill' or 'decode' from a Phase, its value, or any enum with one of those values."""
+    name = _enum_value(phase)
+    if name not in PHASES:
+        raise CatalogError(f"{owner}: phase={phase!r} is not one of {', '.join(PHASES)}")
+    return str(name)
+
+
 # --------------------------------------------------------------------------- layers
 
 
@@ -172,14 +215,16 @@ class Layer(ABC):
     """Abstract base of every catalog layer: index, dtype, parallelism and the cost interface."""
 
     SUPPORTED_PARALLELISM: ClassVar[frozenset[str]] = frozenset()
+    # The parallelism kinds whose degrees multiply into the packages one instance runs on.
+    PACKAGE_PARALLELISM: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, layer_idx: int, dtype: str, parallelism: Mapping[str, int] | None = None
     ) -> None:
         owner = type(self).__name__
         self.layer_idx: int = _non_negative_int(owner, "layer_idx", layer_idx)
-        self.dtype: str = dtype
-        self.bytes_per_element: float = _element_size(owner, dtype)
+        self.dtype: str = _dtype_name(owner, dtype)
+        self.bytes_per_element: float = _element_size(owner, self.dtype)
         self.parallelism: dict[str, int] = _parallelism(
             owner, self.SUPPORTED_PARALLELISM, parallelism
         )
@@ -203,7 +248,7 @@ class Layer(ABC):
         batch_size: int,
         seq_len: int,
         *,
-        phase: Phase = "prefill",
+        phase: Phase | str = Phase.PREFILL,
         context_len: int | None = None,
     ) -> int:
         """Return the matmul FLOPs of one forward pass (see the module docstring for the rules)."""
@@ -227,11 +272,36 @@ class Layer(ABC):
         # Replicated unless a subclass shards.
         return float(self.parameter_count())
 
+    def num_packages(self) -> int:
+        """Packages one instance runs on: the product of its sharding parallelism degrees."""
+        return math.prod(self.degree(kind) for kind in self.PACKAGE_PARALLELISM)
+
+    # Mantile's method names (see the module docstring): per package, integers.
+
+    def compute_weight_memory(self) -> int:
+        """Weight bytes one package holds (Mantile's name for `weight_bytes_per_package`)."""
+        return int(self.weight_bytes_per_package())
+
+    def compute_flops(self, batch_size: int, seq_len: int, phase: Phase | str) -> int:
+        """FLOPs of one package; in decode `seq_len` is the tokens already cached."""
+        name = _phase_name(f"{type(self).__name__}.compute_flops", phase)
+        if name == Phase.DECODE.value:
+            _positive_int(f"{type(self).__name__}.compute_flops", "seq_len", seq_len)
+            total = self.flops(batch_size, 1, phase=Phase.DECODE, context_len=seq_len + 1)
+        else:
+            total = self.flops(batch_size, seq_len, phase=Phase.PREFILL)
+        return total // self.num_packages()
+
+    def compute_kv_cache(self, batch_size: int, seq_len: int) -> int:
+        """KV-cache bytes one package holds for B sequences of `seq_len` cached tokens."""
+        return int(self.kv_cache_bytes(batch_size, seq_len) / self.num_packages())
+
     def _step(
-        self, batch_size: int, seq_len: int, phase: str, context_len: int | None
+        self, batch_size: int, seq_len: int, phase: Phase | str, context_len: int | None
     ) -> tuple[int, int, int | None]:
         """Check a flops() call; return (sequences, new tokens per sequence, keys per query)."""
         owner = f"{type(self).__name__}.flops"
+        phase = _phase_name(owner, phase)
         _positive_int(owner, "batch_size", batch_size)
         _positive_int(owner, "seq_len", seq_len)
         if context_len is not None:
@@ -244,14 +314,12 @@ class Layer(ABC):
                     f"tokens, so pass context_len >= seq_len or leave it None"
                 )
             return batch_size, seq_len, seq_len if context_len is None else context_len
-        if phase == "decode":
-            if seq_len != 1:
-                raise CatalogError(
-                    f"{owner}: phase='decode' computes one new token per sequence, so seq_len "
-                    f"must be 1 (got {seq_len}); pass the tokens already attended as context_len"
-                )
-            return batch_size, 1, context_len
-        raise CatalogError(f"{owner}: phase={phase!r} is not one of {', '.join(PHASES)}")
+        if seq_len != 1:  # decode
+            raise CatalogError(
+                f"{owner}: phase='decode' computes one new token per sequence, so seq_len "
+                f"must be 1 (got {seq_len}); pass the tokens already attended as context_len"
+            )
+        return batch_size, 1, context_len
 
     def __repr__(self) -> str:
         args = ", ".join(f"{name}={value!r}" for name, value in self.specs().items())
@@ -307,7 +375,7 @@ class _AttentionBase(Layer):
         batch_size: int,
         seq_len: int,
         *,
-        phase: Phase = "prefill",
+        phase: Phase | str = Phase.PREFILL,
         context_len: int | None = None,
     ) -> int:
         """Projections 2·T·H·(d_q + 2·d_kv) + 2·T·d_q·H, plus QKᵀ and PV 2·B·q·S_kv·h·d_h each."""
@@ -338,6 +406,7 @@ class AttentionLayer(_AttentionBase):
     """Multi-head attention with four H x H projections and no biases (assumes h·d_h = H)."""
 
     SUPPORTED_PARALLELISM: ClassVar[frozenset[str]] = frozenset({TENSOR})
+    PACKAGE_PARALLELISM: ClassVar[tuple[str, ...]] = (TENSOR,)
 
     def __init__(
         self,
@@ -366,6 +435,7 @@ class GroupedQueryAttentionLayer(_AttentionBase):
     """Grouped-query attention: Q of width h·d_h, K and V of width h_kv·d_h, O fixed at H x H."""
 
     SUPPORTED_PARALLELISM: ClassVar[frozenset[str]] = frozenset({TENSOR, CONTEXT})
+    PACKAGE_PARALLELISM: ClassVar[tuple[str, ...]] = (TENSOR, CONTEXT)
 
     def __init__(
         self,
@@ -397,6 +467,7 @@ class SlidingWindowAttentionLayer(_AttentionBase):
     """Attention over the last `sliding_window` keys (None: all), optional biases on Q, K, V, O."""
 
     SUPPORTED_PARALLELISM: ClassVar[frozenset[str]] = frozenset({TENSOR, CONTEXT})
+    PACKAGE_PARALLELISM: ClassVar[tuple[str, ...]] = (TENSOR, CONTEXT)
 
     def __init__(
         self,
@@ -437,6 +508,7 @@ class MLPLayer(Layer):
     """Feed-forward block of p bias-free H x I projections (p=2 plain, p=3 gated)."""
 
     SUPPORTED_PARALLELISM: ClassVar[frozenset[str]] = frozenset({TENSOR, PIPELINE, SEQUENCE})
+    PACKAGE_PARALLELISM: ClassVar[tuple[str, ...]] = (TENSOR,)
 
     def __init__(
         self,
@@ -467,7 +539,7 @@ class MLPLayer(Layer):
         batch_size: int,
         seq_len: int,
         *,
-        phase: Phase = "prefill",
+        phase: Phase | str = Phase.PREFILL,
         context_len: int | None = None,
     ) -> int:
         """2·T·p·H·I."""
@@ -503,6 +575,7 @@ class MoELayer(Layer):
     """Mixture of experts: a linear router over E experts; top_k routed + E_s shared per token."""
 
     SUPPORTED_PARALLELISM: ClassVar[frozenset[str]] = frozenset({EXPERT, TENSOR, CONTEXT})
+    PACKAGE_PARALLELISM: ClassVar[tuple[str, ...]] = (EXPERT, TENSOR, CONTEXT)
 
     def __init__(
         self,
@@ -564,7 +637,7 @@ class MoELayer(Layer):
         batch_size: int,
         seq_len: int,
         *,
-        phase: Phase = "prefill",
+        phase: Phase | str = Phase.PREFILL,
         context_len: int | None = None,
     ) -> int:
         """Router 2·T·H·E plus 2·T·(top_k + E_s)·p·H·I; routing itself and biases are free."""
@@ -590,7 +663,7 @@ class _NoMatmulLayer(Layer):
         batch_size: int,
         seq_len: int,
         *,
-        phase: Phase = "prefill",
+        phase: Phase | str = Phase.PREFILL,
         context_len: int | None = None,
     ) -> int:
         """0 after checking the arguments: only matmuls count (see the module docstring)."""
@@ -625,6 +698,7 @@ class EmbeddingLayer(_NoMatmulLayer):
     """Input token embedding table V x H (no LM head); its layer_idx is always -1."""
 
     SUPPORTED_PARALLELISM: ClassVar[frozenset[str]] = frozenset({TENSOR, PIPELINE})
+    PACKAGE_PARALLELISM: ClassVar[tuple[str, ...]] = (TENSOR,)
 
     def __init__(
         self,
@@ -726,8 +800,8 @@ def instantiate(
         known = sorted(classes)
         raise CatalogError(
             f"unknown layer class {class_name!r}{_suggest(str(class_name), known)}; "
-            f"the catalog has: {', '.join(known)}. Use one of them, or mark the entry "
-            f"supported: false with a gap report"
+            f"the catalog has: {', '.join(known)}. Use one of them, or move the entry to "
+            f"unsupported_layer_types with a gap report"
         )
     if not isinstance(specs, Mapping):
         raise CatalogError(
@@ -759,8 +833,8 @@ def instantiate(
         raise CatalogError(
             f"{class_name}: {'; '.join(problems)}. Accepted keys: required "
             f"{', '.join(required) or 'none'}; optional {', '.join(optional) or 'none'}. "
-            f"Fix the specs, or if the class cannot represent the component, mark the entry "
-            f"supported: false with a gap report"
+            f"Fix the specs, or if the class cannot represent the component, move the entry to "
+            f"unsupported_layer_types with a gap report"
         )
     if "layer_idx" in optional and "layer_idx" not in given:
         given["layer_idx"] = optional["layer_idx"]
@@ -832,16 +906,36 @@ _SET_BUILDERS = ("frozenset", "set", "tuple", "list")
 _ABSTRACT_BASES = ("ABC", "ABCMeta")
 
 
+_MAX_SOURCE_BYTES = 16 * 2**20  # a layer module is a few KB of Python
+
+
 def _parse(path: Path) -> ast.Module:
+    from .files import NotARegularFileError, read_regular_file
+
+    skip = f"move it out of {path.parent} (files starting with '_' are skipped)"
     try:
-        return ast.parse(path.read_bytes(), filename=str(path))
+        source = read_regular_file(path, _MAX_SOURCE_BYTES)
+    except NotARegularFileError as e:
+        raise CatalogError(f"cannot scan layer file {path}: it {e.strerror}; {skip}") from None
+    except OSError as e:
+        raise CatalogError(
+            f"cannot scan layer file {path}: {e.strerror or type(e).__name__}; {skip}"
+        ) from None
+    if len(source) > _MAX_SOURCE_BYTES:
+        raise CatalogError(f"cannot scan layer file {path}: it is larger than 16 MiB; {skip}")
+    try:
+        return ast.parse(source, filename=str(path))
     except SyntaxError as e:
         raise CatalogError(
             f"cannot scan layer file {path}: syntax error at line {e.lineno}: {e.msg}. "
-            f"Fix the file, or move it out of {path.parent} (files starting with '_' are skipped)"
-        ) from e
-    except (ValueError, OSError) as e:
-        raise CatalogError(f"cannot scan layer file {path}: {e}. Fix or remove the file") from e
+            f"Fix the file, or {skip}"
+        ) from None
+    except (MemoryError, RecursionError):
+        raise CatalogError(
+            f"cannot scan layer file {path}: it nests too deeply for Python's parser; {skip}"
+        ) from None
+    except ValueError as e:
+        raise CatalogError(f"cannot scan layer file {path}: {e}. Fix or remove the file") from None
 
 
 def _name_of(expr: ast.expr) -> str | None:
@@ -1073,3 +1167,144 @@ def get_supported_layers(layers_dir: str | Path | None = None) -> dict[str, Laye
         )
     paths = sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
     return _scan_files(paths)
+
+
+# --------------------------------------------------------------------------- target layer sets
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A config entry's specs bound to a constructor the way Mantile's loader binds them."""
+
+    kwargs: dict[str, object]  # what the loader passes besides dtype= and parallelism=
+    dropped: tuple[str, ...]  # spec keys the constructor lacks: dropped silently
+    missing: tuple[str, ...]  # required parameters no spec gives: the call fails (TypeError)
+    reserved: tuple[str, ...]  # dtype/parallelism inside specs: given twice (TypeError)
+
+    @property
+    def loads(self) -> bool:
+        """True when the constructor call the loader makes has every argument exactly once."""
+        return not self.missing and not self.reserved
+
+    @property
+    def meaningful_drops(self) -> tuple[str, ...]:
+        """Dropped keys other than metadata (`parameter_count`): information the class loses."""
+        return tuple(key for key in self.dropped if key not in _METADATA_SPEC_KEYS)
+
+    @property
+    def exact(self) -> bool:
+        """Loads, and the class takes every spec key but metadata."""
+        return self.loads and not self.meaningful_drops
+
+
+@dataclass(frozen=True)
+class LayerSignature:
+    """One class of a target layer set: its constructor, and the catalog formula if one applies."""
+
+    name: str
+    parameters: tuple[str, ...]  # constructor parameters in order, self excluded
+    required: tuple[str, ...]  # the parameters without a default
+    # The catalog class with this name and constructor: None for a class only its source knows.
+    formula: type[Layer] | None = None
+
+    def bind(self, specs: Mapping[str, object]) -> Binding:
+        """Keep the keys the constructor takes, inject layer_idx=0, find what fails the call."""
+        kept = {key: value for key, value in specs.items() if key in self.parameters}
+        reserved = tuple(key for key in _RESERVED_SPEC_KEYS if key in kept)
+        if "layer_idx" in self.parameters and "layer_idx" not in kept:
+            kept["layer_idx"] = _LAYER_IDX_DEFAULT
+        missing = tuple(
+            name for name in self.required if name not in kept and name not in _RESERVED_SPEC_KEYS
+        )
+        dropped = tuple(str(key) for key in specs if key not in self.parameters)
+        kwargs = {key: value for key, value in kept.items() if key not in _RESERVED_SPEC_KEYS}
+        return Binding(kwargs, dropped, missing, reserved)
+
+    def build(
+        self,
+        specs: Mapping[str, object],
+        *,
+        dtype: str = "bf16",
+        parallelism: Mapping[str, int] | None = None,
+    ) -> Layer | None:
+        """The catalog layer the loader's call would make, or None without a formula.
+
+        Raises CatalogError when the call fails (missing or reserved keys, invalid values).
+        """
+        if self.formula is None:
+            return None
+        binding = self.bind(specs)
+        if not binding.loads:
+            problems = [f"missing {', '.join(binding.missing)}"] if binding.missing else []
+            if binding.reserved:
+                problems.append(f"{', '.join(binding.reserved)} inside specs")
+            raise CatalogError(
+                f"{self.name}: the loader's constructor call fails ({'; '.join(problems)}); "
+                f"give every required spec and leave dtype and parallelism out of specs"
+            )
+        return self.formula(**binding.kwargs, dtype=dtype, parallelism=parallelism)
+
+
+@dataclass(frozen=True)
+class LayerSet:
+    """The classes a config is generated for: the catalog, or those read from a layers folder."""
+
+    label: str
+    classes: Mapping[str, LayerSignature]
+
+    def get(self, class_name: str) -> LayerSignature | None:
+        """The class the loader resolves for `class_name`, or None (Mantile: HTTP 500)."""
+        return self.classes.get(class_name)
+
+    def names(self) -> list[str]:
+        """The class names, sorted."""
+        return sorted(self.classes)
+
+    def layer(self, class_name: str, specs: Mapping[str, object]) -> Layer | None:
+        """The catalog layer computing this entry exactly in this target, else None.
+
+        None when the target lacks the class, the specs do not bind exactly (a required key
+        missing, a reserved key, or a key the constructor would drop), no catalog formula
+        applies, or the values are invalid.
+        """
+        signature = self.get(class_name)
+        if signature is None or signature.formula is None or not signature.bind(specs).exact:
+            return None
+        try:
+            return signature.build(specs)
+        except CatalogError:
+            return None
+
+
+def _catalog_signature(cls: type[Layer]) -> LayerSignature:
+    required, optional = _signature_parameters(cls)
+    return LayerSignature(cls.__name__, (*required, *optional), required, cls)
+
+
+def _folder_signature(info: LayerClassInfo) -> LayerSignature:
+    parameters = (*info.required, *info.optional)
+    catalog = CATALOG.get(info.name)
+    same = catalog is not None and (
+        set(_signature_parameters(catalog)[0]) == set(info.required)
+        and set(_signature_parameters(catalog)[1]) == set(info.optional)
+    )
+    # The catalog's formula applies only to a class with the same name and constructor.
+    return LayerSignature(info.name, parameters, info.required, catalog if same else None)
+
+
+@functools.cache
+def _catalog_set() -> LayerSet:
+    return LayerSet(
+        "the built-in catalog", {name: _catalog_signature(cls) for name, cls in CATALOG.items()}
+    )
+
+
+def layer_set(layers_dir: str | Path | None = None) -> LayerSet:
+    """The target layer set: the catalog, or the concrete classes of `layers_dir` (not imported)."""
+    if layers_dir is None:
+        return _catalog_set()
+    found = get_supported_layers(layers_dir)
+    return LayerSet(
+        str(layers_dir),
+        {name: _folder_signature(info) for name, info in found.items() if not info.abstract},
+    )

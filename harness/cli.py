@@ -8,11 +8,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from .errors import HarnessError
+from .errors import HarnessError, json_printable, printable
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "validation_table"]
 
 EXIT_ERROR = 2
+EXIT_CLOSED_PIPE = 1  # as Python itself exits when stdout's reader has gone
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,7 +26,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split("\n"))
+    return printable(" ".join(text.split("\n")))
+
+
+def _say(*lines: str) -> None:
+    """Print each argument as one line on stdout, through `printable`: untrusted text (architecture
+    names, entry names, docstrings of --layers-dir classes, paths) never reaches the terminal raw,
+    and a newline inside it is shown as `\\n`, never starts a line of its own."""
+    for line in lines:
+        print(printable(line))
+
+
+def _say_json(data: Any) -> None:
+    """Write `data` as JSON on stdout, with terminal-active characters as JSON escapes."""
+    from .writers import dump_json
+
+    sys.stdout.write(json_printable(dump_json(data)))
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,8 +93,10 @@ def _inspect(args: argparse.Namespace) -> int:
         estimate_memory_all,
         inspect_model_structure,
     )
-    from .writers import dump_json, save_tensor_inspection
+    from .writers import check_output_target, save_tensor_inspection
 
+    if args.tensors_out:
+        check_output_target(args.tensors_out)  # before the build: a FIFO or device is refused
     inspection = inspect_model_structure(
         args.model,
         args.revision,
@@ -89,6 +107,7 @@ def _inspect(args: argparse.Namespace) -> int:
         native_class=args.native_class,
     )
     counts = count_parameters(inspection)
+    scope = _parameter_scope(inspection)
     memories = (
         [estimate_memory(inspection, args.dtype)] if args.dtype else estimate_memory_all(inspection)
     )
@@ -106,6 +125,7 @@ def _inspect(args: argparse.Namespace) -> int:
         "total_params": counts.total,
         "total_params_formatted": counts.total_formatted,
         "by_component": counts.by_component,
+        **_active_json(scope),
         "buffer_elements": counts.buffers,
         "memory_gb": {m.dtype: round(m.gb, 3) for m in memories},
         "largest_tensor": {
@@ -119,9 +139,10 @@ def _inspect(args: argparse.Namespace) -> int:
         "tied_aliases": aliases,
         "notes": list(inspection.notes),
         "versions": inspection.versions,
+        "checkpoint": _checkpoint_summary(inspection),
     }
     if args.json:
-        sys.stdout.write(dump_json(summary))
+        _say_json(summary)
         return 0
     lines = [
         f"model:        {inspection.model} ({inspection.resolved.source}: "
@@ -131,6 +152,7 @@ def _inspect(args: argparse.Namespace) -> int:
     ]
     width = max(len(name) for name in counts.by_component)
     lines += [f"  {name:<{width}}  {value:>18,}" for name, value in counts.by_component.items()]
+    lines += _active_lines(scope)
     lines.append("weight memory (decimal GB):")
     lines += [f"  {m.dtype:<6} {m.gb:>12,.3f}" for m in memories]
     lines.append(f"largest:      {largest.name} {tuple(largest.shape)} = {largest.numel:,}")
@@ -139,10 +161,78 @@ def _inspect(args: argparse.Namespace) -> int:
         f"{len(inspection.buffers)} buffers, {aliases} tied aliases)"
     )
     lines += [f"note:         {note}" for note in inspection.notes]
+    lines += _checkpoint_lines(summary["checkpoint"])
     if args.tensors_out:
         lines.append(f"wrote:        {args.tensors_out}")
-    print("\n".join(lines))
+    _say(*lines)
     return 0
+
+
+def _checkpoint_summary(inspection: Any) -> dict[str, Any]:
+    """Stored vs built: the vendored checkpoint.json (if any) and the terms between them."""
+    from .checkpoint import vendored_summary
+    from .reconcile import reconcile
+    from .structure import analyze_layer_structure
+
+    summary = vendored_summary(inspection.resolved)
+    rec = reconcile(inspection, analyze_layer_structure(inspection), summary)
+    return {
+        "stored_total": rec.stored_total,
+        "stored_by_dtype": rec.stored_by_dtype,
+        "obtained": summary.obtained if summary is not None else None,
+        "built_total": rec.built_total,
+        "terms": [term.as_json() for term in rec.terms],
+        "predicted_total": rec.predicted_total,
+        "predicted_by_dtype": rec.predicted_by_dtype,
+        "unexplained": rec.unexplained,
+        "notes": list(rec.notes),
+    }
+
+
+def _checkpoint_lines(data: dict[str, Any]) -> list[str]:
+    stored = data["stored_total"]
+    where = f"{stored:,} ({data['obtained']})" if stored is not None else "not vendored"
+    lines = [
+        f"checkpoint:   stored {where}, built {data['built_total']:,}",
+        *(f"  {t['term']:<20} {t['params']:>+18,}  {t['detail']}" for t in data["terms"]),
+        f"  {'predicted stored':<20} {data['predicted_total']:>18,}  "
+        + ", ".join(f"{k} {v:,}" for k, v in data["predicted_by_dtype"].items()),
+    ]
+    if data["unexplained"] is not None:
+        lines.append(f"  {'unexplained':<20} {data['unexplained']:>+18,}")
+    return lines
+
+
+def _parameter_scope(inspection: Any) -> Any:
+    """The parts of the count that published figures scope differently (MoE: active ones too)."""
+    from .build import build_from_inspection
+    from .check import parameter_scope
+
+    return parameter_scope(build_from_inspection(inspection, check_schema=False))
+
+
+def _active_lines(scope: Any) -> list[str]:
+    from .inspection import format_count
+
+    if scope.active is None:
+        return []
+    without = scope.active_without_input_embedding
+    return [
+        f"active/token: {scope.active:,} ({format_count(scope.active)}): the total minus the "
+        f"{scope.skipped_experts:,} parameters of routed experts a token does not visit",
+        f"  without the input embedding {without:,} ({format_count(without)}), as most model "
+        "cards count active parameters",
+    ]
+
+
+def _active_json(scope: Any) -> dict[str, int]:
+    if scope.active is None:
+        return {}
+    return {
+        "active_params": scope.active,
+        "active_params_without_input_embedding": scope.active_without_input_embedding,
+        "input_embedding_params": scope.input_embedding,
+    }
 
 
 def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
@@ -159,6 +249,7 @@ def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
         trust_remote_code=args.trust_remote_code,
         layers_dir=getattr(args, "layers_dir", None),
         use_cache=not args.no_cache,
+        stand_ins=not getattr(args, "no_stand_ins", False),
         hf_id=getattr(args, "hf_id", None),
         native_class=args.native_class,
     )
@@ -183,16 +274,58 @@ def _validate(args: argparse.Namespace) -> int:
             f"no case file declares {hf_id}; scaffold one with `harness add {hf_id}` "
             "and fill in its public facts"
         )
-    rows = [("fact", "expected", "observed", "difference", "status", "source")]
+    _say(*validation_table(checks))
     for check in checks:
-        diff = "" if check.difference is None else f"{check.difference:+.3%}"
-        expected, observed = _cell(check.expected), _cell(check.observed)
-        rows.append((check.fact, expected, observed, diff, check.status, check.source))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    for row in rows:
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
-    print(result.config["validation_notes"])
+        if check.terms or check.unexplained:
+            _say(f"{check.fact}: stored = built + terms + unexplained")
+            for term in check.terms:
+                _say(f"  {term['term']:<20} {term['params']:>+20,}  {term['detail']}")
+            _say(f"  {'unexplained':<20} {check.unexplained or 0:>+20,}")
+    _say(result.config["validation_notes"])
+    _say(*(f"fail: {check.message}" for check in checks if not check.passed))
     return 0 if result.config["validated"] else 1
+
+
+VALIDATE_COLUMNS = (
+    "fact",
+    "published",
+    "stated difference",
+    "dry run",
+    "difference*",
+    "tolerance",
+    "status",
+    "source",
+)
+VALIDATE_LEGEND = (
+    "* difference = (dry run - (published - stated difference)) / (published - stated "
+    "difference): the relative gap left after the claim's expected_difference; a claim passes "
+    "within its tolerance, a structural fact must be equal"
+)
+
+
+def validation_table(checks: Sequence[Any]) -> list[str]:
+    """The `harness validate` table: one row per fact, plainly labelled columns, then a legend."""
+    rows = [VALIDATE_COLUMNS]
+    for check in checks:
+        claim = check.tolerance is not None
+        rows.append(
+            (
+                check.fact,
+                _cell(check.expected),
+                f"{check.expected_difference:+,}" if claim and check.expected_difference else "",
+                _cell(check.observed),
+                "" if check.difference is None else f"{check.difference:+.3%}",
+                f"{check.tolerance:.2%}" if claim and check.tolerance else "exact",
+                check.status,
+                check.source,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(VALIDATE_COLUMNS) - 1)]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1]
+        for row in rows
+    ]
+    return [*lines, VALIDATE_LEGEND]
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -202,50 +335,53 @@ def _build(args: argparse.Namespace) -> int:
     written = write_build(result, args.out)
     config = result.config
     unsupported = [e for e in result.entries if not e.supported]
-    print(
+    lines = [
         f"{result.model_id}: {config['total_params']:,} parameters "
-        f"({config['total_params_formatted']}) in {len(result.entries)} layer types, "
-        f"{len(unsupported)} unsupported"
-    )
+        f"({config['total_params_formatted']}) in {len(result.entries)} entries: "
+        f"{len(result.entries) - len(unsupported)} in layer_types, {len(unsupported)} in "
+        f"unsupported_layer_types"
+    ]
     for entry in result.entries:
-        mark = "ok " if entry.supported else "GAP"
-        print(
-            f"  {mark} {entry.name:<26} {entry.class_name:<30} x{entry.count:<4} "
-            f"{entry.parameter_count:>16,}"
+        mark = "GAP" if not entry.supported else ("sub" if entry.stand_in_for else "ok ")
+        lines.append(
+            f"  {mark} {printable(entry.name):<26} {printable(entry.class_name):<30} "
+            f"x{entry.count:<4} {entry.parameter_count:>16,}"
             + (f"  -> {entry.gap_report}" if entry.gap_report else "")
         )
-    for finding in config["findings"]:
-        print(f"  finding: {finding}")
-    for warning in result.warnings:
-        print(f"  warning: {warning}")
-    for path in written:
-        print(f"wrote {path}")
+    lines.append(result.coverage_line())
+    lines += [
+        f"  picked up {entry.class_name} from {args.layers_dir}: {entry.name} (gap "
+        f"{entry.gap_kind}) is in layer_types now"
+        for entry in result.picked_up
+    ]
+    lines += [f"  finding: {finding}" for finding in config["findings"]]
+    lines += [f"  warning: {warning}" for warning in result.warnings]
+    lines += [f"wrote {path}" for path in written]
+    _say(*lines)
     return 0
 
 
 def _layers(args: argparse.Namespace) -> int:
     from .catalog import get_supported_layers
-    from .writers import dump_json
 
     layers = get_supported_layers(args.layers_dir)
     if args.json:
-        sys.stdout.write(dump_json({name: info.as_dict() for name, info in layers.items()}))
+        _say_json({name: info.as_dict() for name, info in layers.items()})
         return 0
     for name, info in layers.items():
         if info.abstract:
             continue
         optional = ", ".join(f"{k}={v!r}" for k, v in info.spec_optional.items())
         parallel = ", ".join(sorted(info.supported_parallelism or ())) or "-"
-        print(f"{name}: {info.docstring}")
-        print(f"  required: {', '.join(info.spec_required)}")
-        print(f"  optional: {optional or '-'}")
-        print(f"  parallelism: {parallel}")
+        _say(f"{name}: {info.docstring}")
+        _say(f"  required: {', '.join(info.spec_required)}")
+        _say(f"  optional: {optional or '-'}")
+        _say(f"  parallelism: {parallel}")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
     from .audit import audit_file
-    from .writers import dump_json
 
     report = audit_file(
         args.config,
@@ -256,9 +392,9 @@ def _check(args: argparse.Namespace) -> int:
         native_class=args.native_class,
     )
     if args.json:
-        sys.stdout.write(dump_json(report.as_dict()))
+        _say_json(report.as_dict())
     else:
-        print("\n".join(report.lines()))
+        _say(*report.lines())  # a newline inside an entry name is escaped, never a new line
     return report.exit_status
 
 
@@ -274,48 +410,79 @@ def _gaps(args: argparse.Namespace) -> int:
         ]
     else:
         results = case_results(args.cases_dir, use_cache=use_cache)
-    written = write_gap_reports(results, args.out, prune=not args.models)
-    for path in written:
-        print(f"wrote {path}")
+    files = write_gap_reports(results, args.out, prune=not args.models)
+    _say(*(f"{file.change.value:<9} {file.path}" for file in files))
     return 0
 
 
 def _add(args: argparse.Namespace) -> int:
-    from .cases import find_cases_dir
     from .scaffold import add_model, next_steps, prepare_scaffold
 
-    cases_dir = args.cases_dir or find_cases_dir() or "cases"
     scaffold = prepare_scaffold(
         args.hf_id,
         config_path=args.config,
         revision=args.revision,
-        cases_dir=cases_dir,
+        cases_dir=args.cases_dir,
         offline=args.offline,
         token=_token(),
         trust_remote_code=args.trust_remote_code,
         native_class=args.native_class,
     )
-    for path in add_model(scaffold):
-        print(f"wrote {path}")
+    lines = [f"wrote {path}" for path in add_model(scaffold)]
     total = scaffold.result.config["total_params"]
-    print(f"{scaffold.hf_id}: the dry run counts {total:,} parameters. Next:")
-    for number, step in enumerate(next_steps(scaffold), start=1):
-        print(f"  {number}. {step}")
+    lines.append(f"{scaffold.hf_id}: the dry run counts {total:,} parameters. Next:")
+    lines += [f"  {n}. {step}" for n, step in enumerate(next_steps(scaffold), start=1)]
+    _say(*lines)
+    return 0
+
+
+def _checkpoint(args: argparse.Namespace) -> int:
+    from .cases import find_cases_dir
+    from .checkpoint import CheckpointSummary
+    from .reconcile import reconcile
+    from .scaffold import checkpoint_claim_lines, vendor_checkpoint
+
+    recorded = None
+    if args.total is not None:
+        if not args.source:
+            raise HarnessError("--total needs --source: the page or file that records it")
+        counts = {}
+        for item in args.dtype_count or []:
+            dtype, _, value = item.partition("=")
+            if not dtype or not value.isdigit():
+                raise HarnessError(f"--dtype-count {item!r} is not DTYPE=COUNT (BF16=123)")
+            counts[dtype] = int(value)
+        recorded = CheckpointSummary(
+            hf_id=args.hf_id,
+            revision=args.revision,
+            total=args.total,
+            parameters=counts,
+            obtained="recorded-scrape",
+            source=args.source,
+            note="recorded from a public scrape of the Hub API; no safetensors headers were read",
+        )
+    cases_dir = args.cases_dir or find_cases_dir() or "cases"
+    path, summary, result = vendor_checkpoint(
+        args.hf_id, cases_dir=cases_dir, offline=args.offline, token=_token(), recorded=recorded
+    )
+    _say(f"wrote {path}")
+    _say(*reconcile(result.inspection, result.structure, summary).lines())
+    _say("the claim for the case's facts:")
+    _say(*checkpoint_claim_lines(args.hf_id, result, summary))
     return 0
 
 
 def _cache_info(args: argparse.Namespace) -> int:
     from .cache import cache_info
 
-    print("\n".join(cache_info().lines()))
+    _say(*cache_info().lines())
     return 0
 
 
 def _cache_clear(args: argparse.Namespace) -> int:
-    from .cache import cache_dir, clear_cache
+    from .cache import clear_cache
 
-    removed = clear_cache()
-    print(f"removed {removed} entries from {cache_dir()}")
+    _say(*clear_cache().lines())
     return 0
 
 
@@ -359,8 +526,15 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--out", default="out", help="output folder (default: out)")
     build.add_argument(
         "--layers-dir",
-        help="check entries against the layer classes in this folder (e.g. a Mantile checkout's "
-        "backend/layers); files are read, never imported",
+        help="build for the layer classes in this folder (e.g. a Mantile checkout's "
+        "backend/layers) instead of the catalog: layer_types holds only what they load, and a "
+        "gap whose proposed class is there is picked up; files are read, never imported",
+    )
+    build.add_argument(
+        "--no-stand-ins",
+        action="store_true",
+        help="no exact stand-ins (an untied LM head as MLPLayer ...): every gap goes to "
+        "unsupported_layer_types",
     )
     build.add_argument(
         "--hf-id",
@@ -397,7 +571,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--revision", help="Hub revision the config belongs to (40-hex commit best)")
     add.add_argument(
-        "--cases-dir", help="folder of case files (default: the nearest cases/, else ./cases)"
+        "--cases-dir",
+        default="cases",
+        help="folder of case files (default: cases in the working directory, never a parent's)",
     )
     add.add_argument("--offline", action="store_true", default=None, help="never touch the network")
     add.add_argument(
@@ -408,6 +584,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_native_class(add)
     add.set_defaults(func=_add)
+
+    checkpoint = commands.add_parser(
+        "checkpoint",
+        help="vendor checkpoint.json (the Hub's safetensors totals) beside a vendored config and "
+        "print the filled checkpoint_params claim",
+    )
+    checkpoint.add_argument("hf_id", help="Hub id (org/name) whose config is vendored")
+    checkpoint.add_argument(
+        "--cases-dir", help="folder of case files (default: the nearest cases/, else ./cases)"
+    )
+    checkpoint.add_argument(
+        "--offline", action="store_true", default=None, help="never touch the network"
+    )
+    checkpoint.add_argument(
+        "--total", type=int, help="a recorded Hub safetensors total instead of reading the Hub"
+    )
+    checkpoint.add_argument("--source", help="with --total: where it is recorded (URL@commit)")
+    checkpoint.add_argument("--revision", help="with --total: the revision it was recorded at")
+    checkpoint.add_argument(
+        "--dtype-count",
+        action="append",
+        metavar="DTYPE=COUNT",
+        help="with --total: a recorded per-dtype count (repeat for each dtype)",
+    )
+    checkpoint.set_defaults(func=_checkpoint)
 
     layers = commands.add_parser("layers", help="list the layer classes of the catalog or a folder")
     layers.add_argument(
@@ -442,9 +643,9 @@ def build_parser() -> argparse.ArgumentParser:
     cache_commands.add_parser("info", help="cache folder, entries and size").set_defaults(
         func=_cache_info
     )
-    cache_commands.add_parser("clear", help="delete every cache entry").set_defaults(
-        func=_cache_clear
-    )
+    cache_commands.add_parser(
+        "clear", help="delete the cache entries (only files the harness wrote)"
+    ).set_defaults(func=_cache_clear)
 
     from .bench import add_bench_arguments
 
@@ -482,10 +683,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        status = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
+        return status
+    except BrokenPipeError:
+        return _closed_pipe()
     except HarnessError as exc:
-        print(f"harness {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"harness {args.command}: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _closed_pipe() -> int:
+    """The reader of stdout went away (`harness validate X | head -1`): stop quietly.
+
+    Python's documented recipe: point stdout at devnull so the interpreter's last flush of the
+    unwritten rest cannot raise a second BrokenPipeError, and exit with status 1.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_CLOSED_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -135,6 +135,8 @@ class ArchitectureResult:
     encoder_parts: tuple[str, ...] = ()
     text_layers: int | None = None
     configured_layers: int | None = None
+    # Breaches of the loader contract (harness.loader) by the generated config.
+    loader_problems: tuple[str, ...] = ()
     seconds: float = field(default=0.0, compare=False)
 
     @property
@@ -143,6 +145,11 @@ class ArchitectureResult:
         if not self.total_params:
             return None
         return round(self.unknown_params / self.total_params, 4)
+
+    @property
+    def loads(self) -> bool:
+        """The config built and Mantile's loader would load and compute its layer_types."""
+        return self.builds and not self.loader_problems
 
     @property
     def accounting_difference(self) -> int | None:
@@ -158,7 +165,7 @@ class ArchitectureResult:
 
     @property
     def supported_share(self) -> float | None:
-        """Share of the text stack's parameters in supported entries, rounded to 4 places."""
+        """Share of the text stack's parameters in layer_types (stand-ins included), 4 places."""
         if not self.total_params or self.supported_params is None:
             return None
         return round(self.supported_params / self.total_params, 4)
@@ -187,6 +194,8 @@ class ArchitectureResult:
             "configured_layers": self.configured_layers,
             "overrides": list(self.overrides),
             "default_error": self.default_error,
+            "loads": self.loads,
+            "loader_problems": list(self.loader_problems),
         }
         if timings:
             data["seconds"] = round(self.seconds, 2)
@@ -328,6 +337,7 @@ def _shipped_overrides() -> dict[str, Override]:
 def _measure(model_type: str, task: str, override: Override | None = None) -> ArchitectureResult:
     from .build import build_from_inspection
     from .inspection import inspect_config, quiet_transformers
+    from .loader import loader_problems
 
     start = time.perf_counter()
     stage, class_name, route = "config", "", ""
@@ -375,6 +385,7 @@ def _measure(model_type: str, task: str, override: Override | None = None) -> Ar
         encoder_parts=tuple(sorted(structure.parts)),
         text_layers=structure.num_layers,
         configured_layers=configured if isinstance(configured, int) else None,
+        loader_problems=tuple(problem.line() for problem in loader_problems(result.config)),
         seconds=time.perf_counter() - start,
     )
 
@@ -446,9 +457,9 @@ def sweep(jobs: int | None = None, progress: bool = False) -> list[ArchitectureR
 
 
 def passes(result: ArchitectureResult) -> bool:
-    """The gate's rule: the config builds, accounting closes exactly, and `unknown` entries hold
-    at most MAX_UNKNOWN_SHARE of the parameters."""
-    return result.closes and (result.unknown_share or 0) <= MAX_UNKNOWN_SHARE
+    """The gate's rule: the config builds, accounting closes exactly, Mantile loads it, and
+    `unknown` entries hold at most MAX_UNKNOWN_SHARE of the parameters."""
+    return result.closes and result.loads and (result.unknown_share or 0) <= MAX_UNKNOWN_SHARE
 
 
 def summary(results: Sequence[ArchitectureResult]) -> dict[str, int]:
@@ -458,6 +469,7 @@ def summary(results: Sequence[ArchitectureResult]) -> dict[str, int]:
         "builds": sum(r.builds for r in results),
         "closes": sum(r.closes for r in results),
         "closes_without_override": sum(r.closes and not r.overrides for r in results),
+        "loads": sum(r.loads for r in results),
         "with_override": sum(bool(r.overrides) for r in results),
         "with_unknown": sum(bool(r.unknown) for r in results),
         "above_unknown_limit": sum((r.unknown_share or 0) > MAX_UNKNOWN_SHARE for r in results),
@@ -601,7 +613,9 @@ def gate_problems(
             continue
         why = result.error or (
             f"accounting is off by {result.accounting_difference:+,}"
-            if result.accounting_difference
+            if not result.closes
+            else f"Mantile's loader would not load it: {'; '.join(result.loader_problems)}"
+            if not result.loads
             else f"{result.unknown_share:.1%} of its parameters are in `unknown` entries, above "
             f"{MAX_UNKNOWN_SHARE:.0%}"
         )
@@ -691,6 +705,8 @@ def render_markdown(
         f"| accounting closes exactly | {counts['closes']} | {counts['closes'] / total:.1%} |",
         f"| closes exactly without an override | {counts['closes_without_override']} | "
         f"{counts['closes_without_override'] / total:.1%} |",
+        f"| loads in the estimator (loader contract) | {counts['loads']} | "
+        f"{counts['loads'] / total:.1%} |",
         f"| built with an override | {counts['with_override']} | "
         f"{counts['with_override'] / total:.1%} |",
         f"| with `unknown` components | {counts['with_unknown']} | "
@@ -738,11 +754,15 @@ def render_markdown(
             lines += [f"### {group}: {meaning} ({len(members)})", ""]
             lines += [f"- `{a.model_type}`: {_cell(a.reason)}" for a in members]
             lines.append("")
-    failures = [r for r in ordered if not r.closes]
+    failures = [r for r in ordered if not r.closes or (r.builds and not r.loads)]
     if failures:
         lines += ["## Failures", ""]
         for result in failures:
-            why = result.error or f"accounting off by {result.accounting_difference:+,}"
+            why = result.error or (
+                f"accounting off by {result.accounting_difference:+,}"
+                if not result.closes
+                else "loader contract: " + "; ".join(result.loader_problems)
+            )
             lines.append(f"- `{result.model_type}`: {_cell(why)}")
         lines.append("")
     unknown = [r for r in ordered if r.unknown]
@@ -788,14 +808,12 @@ def write_coverage(
     allowlist: Sequence[AllowlistEntry] = (),
     overrides: Sequence[Override] = (),
 ) -> list[Path]:
-    """Write coverage.json and README.md into `out_dir`, atomically."""
-    from .writers import atomic_write_text
+    """Write coverage.json and README.md into `out_dir` as one output (both new, or both old)."""
+    from .writers import write_files
 
     folder = Path(out_dir)
-    return [
-        atomic_write_text(folder / name, text)
-        for name, text in expected_files(results, allowlist, overrides).items()
-    ]
+    files = expected_files(results, allowlist, overrides)
+    return write_files({folder / name: text for name, text in files.items()})
 
 
 def expected_files(
@@ -838,6 +856,7 @@ def results_from_json(data: Mapping[str, Any]) -> list[ArchitectureResult]:
                 encoder_parts=tuple(row.get("encoder_parts", ())),
                 text_layers=row.get("text_layers"),
                 configured_layers=row.get("configured_layers"),
+                loader_problems=tuple(row.get("loader_problems", ())),
             )
         )
     return results

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from .errors import HarnessError
 
-__all__ = ["DTYPE_BYTES", "bytes_per_element"]
+__all__ = ["CHECKPOINT_DTYPES", "DTYPE_BYTES", "bytes_per_element", "declared_dtype"]
 
 # Block-scaled formats carry one scale per 32 elements, hence the fractional sizes.
 DTYPE_BYTES: dict[str, float] = {
@@ -27,3 +30,21 @@ def bytes_per_element(dtype: str) -> float:
     except KeyError:
         known = ", ".join(DTYPE_BYTES)
         raise HarnessError(f"unknown dtype {dtype!r}: use one of {known}") from None
+
+
+# torch dtype names a config.json may declare for its weights; anything else ("auto") is ignored.
+CHECKPOINT_DTYPES = frozenset(
+    {"float32", "float16", "bfloat16", "float64", "float8_e4m3fn", "float8_e5m2", "int8", "uint8"}
+)
+
+
+def declared_dtype(config: Mapping[str, Any]) -> str | None:
+    """The weights' dtype config.json declares (`dtype`, or the older `torch_dtype`, at the top or
+    in `text_config`), as a torch dtype name; None when it declares none the harness knows."""
+    text_config = config.get("text_config")
+    for source in (config, text_config if isinstance(text_config, Mapping) else {}):
+        for key in ("dtype", "torch_dtype"):
+            value = source.get(key)
+            if isinstance(value, str) and value.removeprefix("torch.") in CHECKPOINT_DTYPES:
+                return value.removeprefix("torch.")
+    return None

@@ -6,8 +6,10 @@ Leaves also inherit the builtin a caller would already catch (`FileNotFoundError
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import unicodedata
 
 __all__ = [
     "REDACTED",
@@ -23,6 +25,8 @@ __all__ = [
     "RemoteCodeRefusedError",
     "SchemaValidationError",
     "UnknownModelTypeError",
+    "json_printable",
+    "printable",
     "redact",
 ]
 
@@ -38,6 +42,45 @@ def redact(text: str) -> str:
         if len(secret) >= 8:
             text = text.replace(secret, REDACTED)
     return _TOKEN.sub(REDACTED, text)
+
+
+# Characters that act on a terminal or hide what a line says: controls (ESC, CR, BS, C1 ...),
+# format characters (bidi overrides, zero-width joiners), line and paragraph separators, and lone
+# surrogates (not text at all).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _unsafe(char: str) -> bool:
+    return unicodedata.category(char) in _UNSAFE_CATEGORIES
+
+
+def printable(text: str) -> str:
+    """`text` made safe to print: every control, format or separator character and every lone
+    surrogate becomes a visible escape (`\\x1b`, `\\n`, `\\u202e`), so untrusted text can neither
+    drive the terminal nor forge a line. Every printer of the harness uses it."""
+    if text.isprintable():
+        return text
+    return "".join(_escape(char) if _unsafe(char) else char for char in text)
+
+
+def json_printable(text: str) -> str:
+    """JSON text made safe to print: the same characters as `printable` as JSON `\\u` escapes (the
+    JSON value is unchanged; json.dumps leaves them raw with ensure_ascii=False)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        json.dumps(char)[1:-1] if char != "\n" and _unsafe(char) else char for char in text
+    )
 
 
 class HarnessError(Exception):

@@ -39,8 +39,9 @@ Choices, and why:
   every entry tensor of those layers against the cut build and builds the full depth instead on
   any difference, or when the cut config does not build.
 * Biases: addmm counts the matmul only, as the catalog. Rotary embeddings, norms, softmax,
-  routing top-k, sink logits: elementwise, 0 on both sides. The LM head (a gap, no class) is
-  compared with a plain GEMM over every position's logits, 2·T·H·V.
+  routing top-k, sink logits: elementwise, 0 on both sides. The LM head, a stand-in class where
+  one is exact and otherwise a gap, is compared with a plain GEMM over every position's logits,
+  2·T·H·V.
 * What PyTorch counts outside every entry's modules (a matmul in a decoder layer's own forward or
   in a rotary embedding) is one more row, `unattributed`, whose catalog value is 0.
 
@@ -63,6 +64,7 @@ from typing import TYPE_CHECKING, Any
 
 from .catalog import Phase, instantiate
 from .errors import HarnessError
+from .gap_formulas import Step, formula_for
 from .inspection import layer_index_of
 
 if TYPE_CHECKING:
@@ -328,9 +330,9 @@ class _Target:
         """The entry's module at every layer it occurs in."""
         if self.module is None:
             return []
-        if self.layer is None or not self.entry.layer_indices:
+        if self.layer is None or not self.entry.layers:
             return [self.module]
-        return [p for p in (self.at(i) for i in self.entry.layer_indices) if p is not None]
+        return [p for p in (self.at(i) for i in self.entry.layers) if p is not None]
 
 
 def _common_module(names: Sequence[str]) -> str | None:
@@ -568,8 +570,13 @@ class _Phase:
 
 
 def _catalog_flops(entry: LayerEntry, phase: _Phase) -> int:
-    if entry.gap_kind == "lm_head":
-        return 2 * phase.tokens * int(entry.specs["hidden_size"]) * int(entry.specs["vocab_size"])
+    if not entry.supported and entry.gap_kind == "lm_head":  # a stand-in has a class: below
+        formula = formula_for("lm_head")
+        step = Step(phase.name, phase.batch, phase.new_tokens, phase.context or phase.new_tokens)
+        count = formula.flops(entry.specs, step) if formula and formula.flops else None
+        if count is None:
+            raise HarnessError(f"{entry.name}: lm_head specs lack hidden_size or vocab_size")
+        return count
     layer = instantiate(entry.class_name, entry.specs)
     return layer.flops(phase.batch, phase.new_tokens, phase=phase.name, context_len=phase.context)
 
@@ -607,7 +614,7 @@ def _neighbours(target: _Target, targets: Sequence[_Target]) -> tuple[list[_Targ
         if other is target:
             continue
         if layer is not None and other.layer is not None:
-            if layer not in other.entry.layer_indices:
+            if layer not in other.entry.layers:
                 continue
             path = other.at(layer)
         elif layer is None and other.layer is None:
@@ -685,7 +692,7 @@ def _compare(
         return _row(target, phase, status, catalog=catalog, reason=why)
     status = Status.MATCH if pytorch == catalog else Status.MISMATCH
     reason = "" if status is Status.MATCH else _mismatch_hint(entry, phase, pytorch - catalog)
-    if entry.gap_kind == "lm_head":
+    if entry.gap_kind == "lm_head" and not entry.supported:
         reason = "LM head gap compared as a plain GEMM 2·T·H·V" + (f"; {reason}" if reason else "")
     return _row(target, phase, status, catalog=catalog, pytorch=pytorch, reason=reason)
 

@@ -658,7 +658,10 @@ _LM_HEAD = GapReference(
         "tied to the input embedding (tie_word_embeddings) or with its own weight. Its "
         "2*H*V FLOPs dominate small models and it runs only for tokens whose logits are needed. "
         "EmbeddingLayer is a gather with no FLOPs and MLPLayer has no vocab dimension, tying "
-        "semantics or vocab-parallel logits gather, so the catalog cannot count it."
+        "semantics or vocab-parallel logits gather, so the catalog has no LM head. An untied "
+        "head without a bias is computed exactly at parallelism 1 by an MLPLayer stand-in "
+        "(intermediate_size V/2, two projections; GatedMLPLayer with V/3 when V is odd and "
+        "divisible by 3); a tied or biased head has no exact stand-in."
     ),
     pytorch_ops=(
         "torch.nn.functional.linear",
@@ -753,6 +756,8 @@ _LM_HEAD = GapReference(
         "A prefill of 8 sequences x 1024 tokens costs 8*2*H*V, not 8192*2*H*V.",
         "tie_word_embeddings=True: weight bytes counted once across embedding and lm_head, "
         "FLOPs unchanged; False: V*H counted twice.",
+        "Parameters: V*H when untied, 0 when tied, plus V for an output bias (has_bias=True, "
+        "e.g. phi-2: 51200*2560 + 51200 = 131,123,200); the bias adds no matmul FLOPs.",
         "At tp=8 with V=151936 each rank holds 18,992 rows and the logits gather moves "
         "T_logits*151936*beta bytes.",
         "With pipeline parallelism the lm_head FLOPs land on the last stage only.",

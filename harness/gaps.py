@@ -1,20 +1,25 @@
 """Step 7, gaps: one Markdown report per gap kind, an index, and a pytest skeleton per kind.
 
-Every unsupported `layer_types` entry links to `gaps/<gap_kind>.md`. `collect_gaps` groups the
-entries of many builds by gap kind; the `render_*` functions turn the groups into text and do no
-I/O; `write_gap_reports` is the only writer. Output is deterministic: models, entries and kinds are
-sorted, and nothing depends on hash order, time or the machine.
+Every entry that comes from a gap (in `unsupported_layer_types`, or a stand-in in `layer_types`)
+links to `gaps/<gap_kind>.md`. `collect_gaps` groups the entries of many builds by gap kind; the
+`render_*` functions turn the groups into text and do no I/O; `write_gap_reports` is the only
+writer. Output is deterministic: models, entries and kinds are sorted, and nothing depends on hash
+order, time or the machine. A model whose component a stand-in computes stays listed: the real
+class is still wanted (the stand-in differs under tensor parallelism).
 
 Skeleton semantics. Each report ends with a pytest module parametrised over the blocked models,
-with the exact per-instance parameter count of the dry run and, where the arithmetic is known,
-KV-cache bytes per token at bf16 and FLOPs per token. Every test first looks the proposed class up
-in `harness.catalog.CATALOG`:
+with the exact per-instance parameter count of the dry run and the numbers of the gap kind's
+reference formulas (harness.gap_formulas). It imports the layer classes and `Phase` from the
+package named once, `LAYERS_PACKAGE` (the catalog `harness.catalog`, or `backend.layers` in a
+Mantile checkout through the `HARNESS_LAYERS_PACKAGE` variable), and calls Mantile's method names
+(`compute_weight_memory`, `compute_flops`, `compute_kv_cache`), so it runs unchanged next to the
+new class:
 
-* while the class is missing, the test calls `pytest.skip` with a reason that names the class and
-  the gap report, so today every test is skipped for that stated reason and none errors;
-* once the class is registered, nothing is skipped or xfailed: the tests build it with
-  `instantiate(<class>, specs, dtype="bf16")` (the path Mantile's loader takes with the config's
-  specs) and assert the numbers, so a wrong formula fails.
+* while the package has no class of the proposed name, the test calls `pytest.skip` with a reason
+  that names the class and the gap report, so every test is skipped for that stated reason;
+* once the class exists, nothing is skipped or xfailed: the tests build it from the specs the way
+  Mantile's loader does (failing when the constructor would drop a spec) and assert the numbers,
+  so a wrong formula fails. FLOPs may exceed the matmul count by a stated allowance.
 
 Skip rather than `xfail(strict=True)`: a strict xfail would only flip to a failure when the class
 appears, hiding which number is wrong, and an xfail over a missing class proves nothing.
@@ -28,13 +33,15 @@ import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .gap_formulas import ELEMENTWISE_OPS_PER_VALUE, FLOPS_TOLERANCE, Step, formula_for
 from .gap_references import GAP_REFERENCES, SOURCE_RELEASES, SOURCES_CHECKED, GapReference
 from .inspection import TensorRecord
-from .mapping import GAP_CLASSES
-from .writers import atomic_write_text
+from .mapping import GAP_CLASSES, MISSING_TARGET_CLASS
+from .writers import holds, write_files
 
 if TYPE_CHECKING:
     from .build import BuildResult
@@ -44,11 +51,14 @@ __all__ = [
     "INDEX_FILE",
     "BlockedEntry",
     "BlockedModel",
+    "FileChange",
+    "GapFile",
     "GapKindReport",
     "case_results",
     "collect_gaps",
     "extract_skeletons",
     "generate_gap_files",
+    "is_generated_report",
     "render_index",
     "render_report",
     "render_skeleton",
@@ -66,6 +76,9 @@ GENERATED_MARKER = (
 INDEX_FILE = "README.md"
 GAPS_DIR = "gaps"
 SKELETON_DTYPE = "bf16"
+# Where a skeleton imports the layer classes from: this package unless the variable names another.
+PACKAGE_VARIABLE = "HARNESS_LAYERS_PACKAGE"
+DEFAULT_PACKAGE = "harness.catalog"
 _BF16_BYTES = 2
 _SEVERITY_RANK = {"HIGH": 0, "MEDIUM": 1, "LOW": 2}
 # Decode context used for the MLA decode-FLOPs check and the constant-state checks.
@@ -92,6 +105,15 @@ class BlockedEntry:
     example_tensors: tuple[TensorRecord, ...]
     # Tensors the entry uses but does not own (a tied lm_head reads the embedding's weight).
     shared_tensors: tuple[TensorRecord, ...] = ()
+    # The layer_types class computing it meanwhile as an exact stand-in, if any.
+    stand_in: str | None = None
+
+    @property
+    def in_config(self) -> str:
+        """Where the generated config holds it: a stand-in, or the unsupported list."""
+        if self.stand_in:
+            return f"stand-in `{self.stand_in}` in `layer_types`"
+        return "`unsupported_layer_types`"
 
     @property
     def parameter_count(self) -> int:
@@ -276,6 +298,13 @@ _FALLBACKS: dict[str, tuple[str, str, str]] = {
         "widths differ, so MLPLayer does not fit. It runs once per image token. No reference "
         "notes are recorded for this kind yet.",
     ),
+    MISSING_TARGET_CLASS: (
+        "Catalog classes the target layer set lacks (missing_target_class)",
+        "HIGH",
+        "The catalog computes these entries exactly, but the layer classes the config was built "
+        "for (`--layers-dir`) have no class of that name taking these specs, so the entries went "
+        "to unsupported_layer_types. Add the class (each entry names it) to that layer set.",
+    ),
     "unknown": (
         "Components the mapper could not classify (unknown)",
         "HIGH",
@@ -298,6 +327,8 @@ def _describe_kind(gap_kind: str) -> tuple[str, str, str, str, GapReference | No
             reference,
         )
     proposed = GAP_CLASSES.get(gap_kind, "UnknownLayer")
+    if gap_kind == MISSING_TARGET_CLASS:
+        proposed = "the catalog class each entry names"
     if gap_kind in _FALLBACKS:
         title, severity, summary = _FALLBACKS[gap_kind]
     else:
@@ -329,7 +360,7 @@ def collect_gaps(results: Iterable[BuildResult]) -> dict[str, GapKindReport]:
         label = _model_label(result)
         by_kind: dict[str, list[BlockedEntry]] = {}
         for entry in result.entries:
-            if entry.supported:
+            if entry.supported and not entry.stand_in_for:
                 continue
             kind = entry.gap_kind or "unknown"
             shared: tuple[TensorRecord, ...] = ()
@@ -338,12 +369,13 @@ def collect_gaps(results: Iterable[BuildResult]) -> dict[str, GapKindReport]:
             by_kind.setdefault(kind, []).append(
                 BlockedEntry(
                     name=entry.name,
-                    class_name=entry.class_name,
+                    class_name=entry.gap_class,
                     count=entry.count,
-                    layer_indices=tuple(entry.layer_indices),
-                    specs=dict(entry.specs),
+                    layer_indices=entry.layers,
+                    specs=entry.gap_specs,
                     example_tensors=tuple(entry.example_tensors),
                     shared_tensors=shared,
+                    stand_in=entry.class_name if entry.stand_in_for else None,
                 )
             )
         for kind, entries in by_kind.items():
@@ -372,189 +404,55 @@ def collect_gaps(results: Iterable[BuildResult]) -> dict[str, GapKindReport]:
 # --------------------------------------------------------------------------- numbers
 
 
-def _ints(specs: Mapping[str, Any], *keys: str) -> tuple[int, ...] | None:
-    found: list[int] = []
-    for key in keys:
-        value = specs.get(key)
-        if not isinstance(value, int) or isinstance(value, bool):
-            return None
-        found.append(value)
-    return tuple(found)
-
-
-def _mla_numbers(specs: Mapping[str, Any]) -> dict[str, int]:
-    found = _ints(
-        specs,
-        "hidden_size",
-        "num_heads",
-        "kv_lora_rank",
-        "qk_nope_head_dim",
-        "qk_rope_head_dim",
-        "v_head_dim",
-    )
-    if found is None:
-        return {}
-    hidden, heads, r_kv, d_nope, d_rope, d_v = found
-    r_q = specs.get("q_lora_rank")
-    if isinstance(r_q, int) and r_q:
-        query = 2 * hidden * r_q + 2 * r_q * heads * (d_nope + d_rope)
-    else:
-        query = 2 * hidden * heads * (d_nope + d_rope)
-    projections = (
-        query
-        + 2 * hidden * (r_kv + d_rope)
-        + 2 * r_kv * heads * (d_nope + d_v)
-        + 2 * heads * d_v * hidden
-    )
-    context = _DECODE_CONTEXT
-    return {
-        "kv_bytes_per_token": (r_kv + d_rope) * _BF16_BYTES,
-        "prefill_flops_one_token": projections + 2 * heads * (d_nope + d_rope) + 2 * heads * d_v,
-        "decode_flops_context_4096": projections
-        + 2 * heads * context * (r_kv + d_rope)
-        + 2 * heads * context * r_kv,
-    }
-
-
-def _mamba_numbers(specs: Mapping[str, Any]) -> dict[str, int]:
-    found = _ints(
-        specs, "hidden_size", "intermediate_size", "state_size", "time_step_rank", "conv_kernel"
-    )
-    if found is None:
-        return {}
-    hidden, inner, state, rank, kernel = found
-    matmuls = (
-        2 * hidden * 2 * inner
-        + 2 * inner * (rank + 2 * state)
-        + 2 * rank * inner
-        + 2 * inner * hidden
-    )
-    return {
-        "matmul_flops_per_token_at_least": matmuls,
-        "state_elements_per_sequence": inner * state + inner * (kernel - 1),
-    }
-
-
-def _gdn_numbers(specs: Mapping[str, Any]) -> dict[str, int]:
-    found = _ints(
-        specs,
-        "hidden_size",
-        "in_proj_out",
-        "conv_channels",
-        "conv_kernel",
-        "linear_num_value_heads",
-        "linear_key_head_dim",
-        "linear_value_head_dim",
-    )
-    if found is None:
-        return {}
-    hidden, in_proj, conv_channels, kernel, n_v, d_k, d_v = found
-    matmuls = 2 * hidden * in_proj + 2 * hidden * 2 * n_v + 2 * n_v * d_v * hidden
-    return {
-        "matmul_flops_per_token_at_least": matmuls,
-        "state_elements_per_sequence": n_v * d_k * d_v + conv_channels * (kernel - 1),
-    }
-
-
-def _lm_head_numbers(specs: Mapping[str, Any]) -> dict[str, int]:
-    found = _ints(specs, "hidden_size", "vocab_size")
-    if found is None:
-        return {}
-    hidden, vocab = found
-    return {"kv_bytes_per_token": 0, "prefill_flops_one_token": 2 * hidden * vocab}
-
-
-def _gate_numbers(specs: Mapping[str, Any]) -> dict[str, int]:
-    found = _ints(specs, "hidden_size", "num_heads", "head_dim")
-    if found is None:
-        return {}
-    hidden, heads, head_dim = found
-    return {"kv_bytes_per_token": 0, "prefill_flops_one_token": 2 * hidden * heads * head_dim}
-
-
-def _shared_gate_numbers(specs: Mapping[str, Any]) -> dict[str, int]:
-    found = _ints(specs, "hidden_size")
-    if found is None:
-        return {}
-    return {"kv_bytes_per_token": 0, "prefill_flops_one_token": 2 * found[0]}
-
-
-def _elementwise_numbers(specs: Mapping[str, Any]) -> dict[str, int]:
-    return {"kv_bytes_per_token": 0, "prefill_flops_one_token": 0}
-
-
-def _attention_numbers(specs: Mapping[str, Any]) -> dict[str, int]:
-    found = _ints(specs, "num_kv_heads", "head_dim")
-    if found is None:
-        return {}
-    kv_heads, head_dim = found
-    return {"kv_bytes_per_token": 2 * kv_heads * head_dim * _BF16_BYTES}
-
-
-_NUMBERS = {
-    "multi_head_latent_attention": _mla_numbers,
-    "mamba_mixer": _mamba_numbers,
-    "gated_delta_net": _gdn_numbers,
-    "gated_attention": _gate_numbers,
-    "lm_head": _lm_head_numbers,
-    "shared_expert_gate": _shared_gate_numbers,
-    "attention_sinks": _elementwise_numbers,
-    "attention_bias": _elementwise_numbers,
-    "mlp_bias": _elementwise_numbers,
-    "moe_bias": _elementwise_numbers,
-    "qk_norm": _elementwise_numbers,
-    "nonstandard_attention": _attention_numbers,
+# What each number of a skeleton case means, where the gap kind's record gives no note.
+_GENERIC_NOTES = {
+    "elementwise_values_per_token": (
+        "values touched elementwise per token: the FLOP allowance above the matmul count"
+    ),
+    "state_elements_per_sequence": "recurrent state per sequence; not asserted",
 }
-
-# What each number means, written into the skeleton next to it.
-_NUMBER_NOTES: dict[str, dict[str, str]] = {
-    "multi_head_latent_attention": {
-        "kv_bytes_per_token": "(kv_lora_rank + qk_rope_head_dim) x 2 bytes at bf16, any tp",
-        "prefill_flops_one_token": "projections + naive attention over 1 key",
-        "decode_flops_context_4096": "projections + absorbed attention over 4096 latent keys",
-    },
-    "mamba_mixer": {
-        "matmul_flops_per_token_at_least": "in_proj + x_proj + dt_proj + out_proj; conv extra",
-        "state_elements_per_sequence": "D x N (SSM) + D x (K - 1) (conv); not asserted",
-    },
-    "gated_delta_net": {
-        "matmul_flops_per_token_at_least": "in_proj_qkvz + in_proj_ba + out_proj (conv etc. extra)",
-        "state_elements_per_sequence": "n_v x d_k x d_v + conv_channels x (K - 1); not asserted",
-    },
-    "gated_attention": {
-        "kv_bytes_per_token": "the gate is not cached; the host attention entry holds the KV cache",
-        "prefill_flops_one_token": "2 x H x n x d: the gate half of q_proj",
-    },
-    "lm_head": {
-        "kv_bytes_per_token": "no cache",
-        "prefill_flops_one_token": "2 x H x V per token whose logits are computed",
-    },
-    "shared_expert_gate": {
-        "kv_bytes_per_token": "no cache",
-        "prefill_flops_one_token": "2 x H: a GEMV to one logit",
-    },
-    "nonstandard_attention": {
-        "kv_bytes_per_token": "2 x num_kv_heads x head_dim x 2 bytes at bf16",
-    },
-}
-_ELEMENTWISE_NOTES = {
-    "kv_bytes_per_token": "no cache of its own",
-    "prefill_flops_one_token": "elementwise only: the catalog counts matmul FLOPs",
-}
-_CONSTANT_STATE_KINDS = frozenset({"mamba_mixer", "gated_delta_net"})
 
 
 def skeleton_numbers(gap_kind: str, specs: Mapping[str, Any]) -> dict[str, int]:
-    """The numbers a skeleton asserts for one entry beyond its parameter count (bf16)."""
-    compute = _NUMBERS.get(gap_kind)
-    return dict(compute(specs)) if compute is not None else {}
+    """The numbers a skeleton asserts for one entry beyond its parameter count (bf16).
+
+    From the gap kind's reference formulas (harness.gap_formulas): KV bytes per token, matmul
+    FLOPs of one token in prefill and of one decode token over 4096 cached tokens (or, for a
+    lower-bound formula, the projections' FLOPs per token), the elementwise allowance, and a
+    recurrent state's size.
+    """
+    formula = formula_for(gap_kind)
+    if formula is None:
+        return {}
+    numbers: dict[str, int | None] = {}
+    if formula.cache_bytes is not None:
+        if formula.constant_state:
+            numbers["state_elements_per_sequence"] = _round(formula.cache_bytes(specs, 1, 1, 1.0))
+        else:
+            bytes_one = formula.cache_bytes(specs, 1, 1, float(_BF16_BYTES))
+            numbers["kv_bytes_per_token"] = _round(bytes_one)
+    if formula.flops is not None:
+        one_token = formula.flops(specs, Step.prefill(1, 1))
+        if formula.flops_exact:
+            numbers["prefill_flops_one_token"] = one_token
+            numbers["decode_flops_context_4096"] = formula.flops(
+                specs, Step.decode(1, _DECODE_CONTEXT)
+            )
+        else:
+            numbers["matmul_flops_per_token_at_least"] = one_token
+    if formula.elementwise_values is not None:
+        numbers["elementwise_values_per_token"] = formula.elementwise_values(specs) or None
+    return {key: value for key, value in numbers.items() if value is not None}
+
+
+def _round(value: float | None) -> int | None:
+    return None if value is None else round(value)
 
 
 def _number_note(gap_kind: str, key: str) -> str:
-    notes = _NUMBER_NOTES.get(gap_kind)
-    if notes is None and _NUMBERS.get(gap_kind) is _elementwise_numbers:
-        notes = _ELEMENTWISE_NOTES
-    return (notes or {}).get(key, "")
+    formula = formula_for(gap_kind)
+    notes = formula.notes if formula is not None else {}
+    return notes.get(key) or _GENERIC_NOTES.get(key, "")
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -688,6 +586,7 @@ def _models_section(report: GapKindReport) -> list[str]:
                     _code(model.model),
                     _code(entry.name),
                     _code(entry.class_name),
+                    entry.in_config,
                     str(entry.count),
                     summarize_layers(entry.layer_indices, model.num_layers),
                     _fmt(entry.parameter_count),
@@ -697,6 +596,7 @@ def _models_section(report: GapKindReport) -> list[str]:
     rows.append(
         [
             f"**{_plural(report.models_blocked, 'model')}**",
+            "",
             "",
             "",
             str(report.instance_count),
@@ -709,6 +609,7 @@ def _models_section(report: GapKindReport) -> list[str]:
         "Model",
         "Entry",
         "Class",
+        "In the config",
         "Count",
         "Layers",
         "Parameters per instance",
@@ -717,7 +618,9 @@ def _models_section(report: GapKindReport) -> list[str]:
     return [
         "## Models blocked",
         "",
-        "Per-instance counts are exact: the sum of the entry's tensor shapes on the meta device.",
+        "Per-instance counts are exact: the sum of the entry's tensor shapes on the meta device. "
+        "A stand-in computes the component exactly at parallelism 1 with a class the estimator "
+        "has (see its `stand_in_note` in the config); the proposed class is still wanted.",
         "",
         *_table(header, rows),
         "",
@@ -797,8 +700,9 @@ def _specs_section(report: GapKindReport) -> list[str]:
     return [
         "## Specs per model",
         "",
-        "The specs as each generated config's `layer_types` entry gives them (JSON values); "
-        "`parameter_count` is per instance.",
+        "The specs the gap proposes for its class, as each generated config's "
+        "`unsupported_layer_types` entry gives them (a stand-in's entry gives its own class's "
+        "specs instead); JSON values, `parameter_count` per instance.",
         "",
         *_table(["Model", "Entry", *(f"`{key}`" for key in keys)], rows),
         "",
@@ -889,14 +793,18 @@ def _test_spec_section(report: GapKindReport) -> list[str]:
     for model in report.models:
         for entry in model.entries:
             extra = skeleton_numbers(report.gap_kind, entry.specs)
-            parts = [f"parameter_count() == {_fmt(entry.parameter_count)}"]
+            parts = [
+                f"compute_weight_memory() == {_fmt(entry.parameter_count * _BF16_BYTES)} B "
+                f"({_fmt(entry.parameter_count)} parameters at bf16)"
+            ]
             if "kv_bytes_per_token" in extra:
                 parts.append(f"KV cache {_fmt(extra['kv_bytes_per_token'])} B per token at bf16")
             if "prefill_flops_one_token" in extra:
-                parts.append(f"{_fmt(extra['prefill_flops_one_token'])} FLOPs for one token")
+                parts.append(f"{_fmt(extra['prefill_flops_one_token'])} matmul FLOPs for one token")
             if "decode_flops_context_4096" in extra:
                 parts.append(
-                    f"{_fmt(extra['decode_flops_context_4096'])} decode FLOPs at context 4096"
+                    f"{_fmt(extra['decode_flops_context_4096'])} matmul FLOPs for one decode "
+                    f"token over {_DECODE_CONTEXT} cached tokens"
                 )
             if "matmul_flops_per_token_at_least" in extra:
                 parts.append(
@@ -913,9 +821,15 @@ def _skeleton_section(report: GapKindReport) -> list[str]:
         "## Generated pytest skeleton",
         "",
         f"Save as `tests/test_{report.gap_kind}.py` when implementing `{report.proposed_class}`. "
-        "While the class is missing from `harness.catalog.CATALOG` every test skips with a reason "
-        "naming the class and this report; once it is registered the tests run as plain checks "
-        "against these numbers (nothing is xfailed).",
+        "It imports the layer classes from the package named once, in `LAYERS_PACKAGE`: the "
+        "harness's catalog (`harness.catalog`) by default; in a Mantile checkout run it from the "
+        f"checkout's root with `{PACKAGE_VARIABLE}=backend.layers python -m pytest "
+        f"tests/test_{report.gap_kind}.py` (or edit that one line). It calls the estimator's own "
+        "methods (`compute_weight_memory()`, `compute_flops(batch_size, seq_len, phase)`, "
+        "`compute_kv_cache(batch_size, seq_len)`), so it runs unchanged against the new class. "
+        "While the package has no such class every test skips with a reason naming the class and "
+        "this report; once it has one the tests run as plain checks against these numbers "
+        "(nothing is xfailed).",
         "",
         "```python",
         render_skeleton(report).rstrip("\n"),
@@ -989,9 +903,10 @@ def render_index(reports: Mapping[str, GapKindReport] | Iterable[GapKindReport])
         "# Gap reports",
         "",
         f"{_plural(len(ranked), 'gap kind')} over {_plural(len(models), 'model')}: the layer kinds "
-        "the Mantile catalog cannot model exactly yet. Each unsupported `layer_types` entry of a "
-        "generated config links to `gaps/<gap_kind>.md`. Ranked by the number of models blocked, "
-        "then severity (HIGH, MEDIUM, LOW), then name.",
+        "the Mantile catalog cannot model exactly yet. Each `unsupported_layer_types` entry of a "
+        "generated config, and each stand-in in its `layer_types`, links to "
+        "`gaps/<gap_kind>.md`. Ranked by the number of models blocked, then severity (HIGH, "
+        "MEDIUM, LOW), then name.",
         "",
         *_table(header, rows),
         "",
@@ -1118,20 +1033,84 @@ def _skeleton_docstring(report: GapKindReport) -> list[str]:
         ),
         "",
         *paragraph(
-            f"While harness.catalog.CATALOG has no {report.proposed_class}, every test skips "
-            "with SKIP_REASON. Once the class is registered the same tests run as plain checks "
-            "(nothing is xfailed): parameter counts are exact from the dry run, the other "
-            "numbers follow the formulas below at bf16, and FLOPs count matmuls only, as the "
-            "catalog does."
+            "Where it runs: the classes come from the package LAYERS_PACKAGE names, the "
+            "harness's catalog (harness.catalog) unless the environment variable "
+            f"{PACKAGE_VARIABLE} names another. In a Mantile checkout, copy this file into its "
+            f"tests/ and run `{PACKAGE_VARIABLE}=backend.layers python -m pytest "
+            f"tests/test_{report.gap_kind}.py` from the checkout's root. While the package has "
+            f"no {report.proposed_class} every test skips with SKIP_REASON; once it has one the "
+            "same tests run as plain checks (nothing is xfailed)."
         ),
         "",
-        "FLOPs formula (implement in flops()):",
+        *paragraph(
+            "What is asserted, through the estimator's own methods at parallelism 1 and bf16: "
+            "compute_weight_memory() in bytes, exact (parameters x 2); compute_kv_cache("
+            "batch_size, seq_len) in bytes, exact; compute_flops(batch_size, seq_len, phase), "
+            "with decode's seq_len the tokens already cached. FLOPs follow the convention "
+            "matmul-only, 2*M*K*N per GEMM: the matmul count is the lower bound, and an "
+            "estimator may add elementwise work (bias adds, norms, softmax, gates) and the "
+            "new token's own key in decode, up to FLOPS_TOLERANCE of the matmul count plus "
+            "ELEMENTWISE_OPS_PER_VALUE operations per value the layer touches elementwise per "
+            "token (elementwise_values_per_token)."
+        ),
+        "",
+        "FLOPs formula (implement in compute_flops()):",
         *paragraph(flops, "    "),
         "",
-        "KV-cache formula (implement in kv_cache_bytes()):",
+        "KV-cache formula (implement in compute_kv_cache()):",
         *paragraph(cache, "    "),
         '"""',
     ]
+
+
+_HELPERS = '''
+
+def _cases(*keys: str) -> list[Any]:
+    """The cases that give every key in `keys`, as pytest params named by case."""
+    return [
+        pytest.param(case, id=name)
+        for name, case in CASES.items()
+        if all(key in case for key in keys)
+    ]
+
+
+def _package() -> Any:
+    """The package holding the layer classes and Phase (LAYERS_PACKAGE)."""
+    return importlib.import_module(LAYERS_PACKAGE)
+
+
+def _phase(name: str) -> Any:
+    """The package's Phase for "prefill" or "decode"."""
+    return _package().Phase(name)
+
+
+def _layer(case: dict[str, Any]) -> Any:
+    """The proposed class built from the case's specs as the loader builds it; skips if absent."""
+    cls = getattr(_package(), PROPOSED_CLASS, None)
+    if cls is None:
+        pytest.skip(SKIP_REASON)
+    accepted = inspect.signature(cls).parameters
+    dropped = sorted(set(case["specs"]) - set(accepted))
+    if dropped:
+        pytest.fail(
+            f"{PROPOSED_CLASS} takes no {', '.join(dropped)}: a config's loader would drop "
+            "them silently; accept every spec the generated config gives"
+        )
+    specs = dict(case["specs"])
+    if "layer_idx" in accepted:
+        specs.setdefault("layer_idx", 0)
+    return cls(**specs, dtype=DTYPE, parallelism=None)
+
+
+def _check_flops(found: int, matmul: int, tokens: int, case: dict[str, Any]) -> None:
+    """`found` is the matmul count, or above it by no more than the stated allowance."""
+    elementwise = ELEMENTWISE_OPS_PER_VALUE * case.get("elementwise_values_per_token", 0)
+    allowance = FLOPS_TOLERANCE * matmul + elementwise * tokens
+    assert matmul <= found <= matmul + allowance, (
+        f"{found:,} FLOPs; the matmul count is {matmul:,} and the allowance above it "
+        f"{allowance:,.0f}"
+    )
+'''
 
 
 def render_skeleton(report: GapKindReport) -> str:
@@ -1141,22 +1120,31 @@ def render_skeleton(report: GapKindReport) -> str:
         skeleton_numbers(kind, entry.specs) for model in report.models for entry in model.entries
     ]
     present = {key for found in numbers for key in found}
+    formula = formula_for(kind)
     lines = [
         *_skeleton_docstring(report),
         "",
         "from __future__ import annotations",
         "",
+        "import importlib",
+        "import inspect",
+        "import os",
         "from typing import Any",
         "",
         "import pytest",
         "",
-        "from harness.catalog import CATALOG, instantiate",
-        "",
+        "# The one place naming the package the layer classes come from (see the docstring).",
+        f"LAYERS_PACKAGE = os.environ.get({_py_literal(PACKAGE_VARIABLE)}, "
+        f"{_py_literal(DEFAULT_PACKAGE)})",
         f"PROPOSED_CLASS = {_py_literal(cls)}",
         f"GAP_REPORT = {_py_literal(report.report_path)}",
-        'SKIP_REASON = f"{PROPOSED_CLASS} is not in harness.catalog.CATALOG yet; see {GAP_REPORT}"',
+        'SKIP_REASON = f"{PROPOSED_CLASS} is not in {LAYERS_PACKAGE} yet; see {GAP_REPORT}"',
         f"DTYPE = {_py_literal(SKELETON_DTYPE)}",
         f"BYTES_PER_ELEMENT = {_BF16_BYTES}",
+        "# FLOPs may exceed the matmul count by this share of it, plus this many operations",
+        "# per value touched elementwise per token (elementwise_values_per_token).",
+        f"FLOPS_TOLERANCE = {FLOPS_TOLERANCE!r}",
+        f"ELEMENTWISE_OPS_PER_VALUE = {ELEMENTWISE_OPS_PER_VALUE}",
         "",
         "# One case per blocked model and entry, keyed `<model_id>-<entry>`.",
         "CASES: dict[str, dict[str, Any]] = {",
@@ -1164,48 +1152,24 @@ def render_skeleton(report: GapKindReport) -> str:
     for model in report.models:
         for entry in model.entries:
             lines += _case_lines(report, model, entry)
-    lines += [
-        "}",
-        "",
-        "",
-        "def _cases(*keys: str) -> list[Any]:",
-        '    """The cases that give every key in `keys`, as pytest params named by case."""',
-        "    return [",
-        "        pytest.param(case, id=name)",
-        "        for name, case in CASES.items()",
-        "        if all(key in case for key in keys)",
-        "    ]",
-        "",
-        "",
-        "def _layer(case: dict[str, Any]) -> Any:",
-        '    """The proposed class built from the case\'s specs; skips while it does not exist."""',
-        "    if CATALOG.get(PROPOSED_CLASS) is None:",
-        "        pytest.skip(SKIP_REASON)",
-        '    return instantiate(PROPOSED_CLASS, case["specs"], dtype=DTYPE)',
-    ]
+    lines += ["}", "", "", *_HELPERS.strip("\n").split("\n")]
     lines += _test(
-        "test_parameter_count",
+        "test_weight_memory",
         ["parameter_count"],
-        "parameter_count() is the dry run's exact count for one instance.",
-        ['assert layer.parameter_count() == case["parameter_count"]'],
-    )
-    lines += _test(
-        "test_weight_bytes",
-        ["parameter_count"],
-        "weight_bytes() is parameter_count x 2 bytes at bf16, unsharded.",
-        ['assert layer.weight_bytes() == case["parameter_count"] * BYTES_PER_ELEMENT'],
+        "compute_weight_memory() is parameter_count x 2 bytes at bf16: the parameters, exact.",
+        ['assert layer.compute_weight_memory() == case["parameter_count"] * BYTES_PER_ELEMENT'],
     )
     if "kv_bytes_per_token" in present:
         lines += _test(
-            "test_kv_cache_bytes",
+            "test_kv_cache",
             ["kv_bytes_per_token"],
             "KV cache at bf16, linear in sequences and tokens (KV-cache formula above).",
             [
-                'assert layer.kv_cache_bytes(1, 1) == case["kv_bytes_per_token"]',
-                'assert layer.kv_cache_bytes(2, 16) == 2 * 16 * case["kv_bytes_per_token"]',
+                'assert layer.compute_kv_cache(1, 1) == case["kv_bytes_per_token"]',
+                'assert layer.compute_kv_cache(2, 16) == 2 * 16 * case["kv_bytes_per_token"]',
             ],
         )
-    if kind in _CONSTANT_STATE_KINDS:
+    if formula is not None and formula.constant_state:
         lines += _test(
             "test_state_does_not_grow_with_context",
             ["parameter_count"],
@@ -1213,26 +1177,30 @@ def render_skeleton(report: GapKindReport) -> str:
             "length (KV-cache formula above).",
             [
                 f"short, long = {_py_literal(_DECODE_CONTEXT)}, {_py_literal(_LONG_CONTEXT)}",
-                "assert layer.kv_cache_bytes(1, short) == layer.kv_cache_bytes(1, long)",
-                'decode = layer.flops(1, 1, phase="decode", context_len=short)',
-                'assert decode == layer.flops(1, 1, phase="decode", context_len=long)',
+                "assert layer.compute_kv_cache(1, short) == layer.compute_kv_cache(1, long)",
+                'decode = _phase("decode")',
+                "assert layer.compute_flops(1, short, decode) == "
+                "layer.compute_flops(1, long, decode)",
             ],
         )
     if "prefill_flops_one_token" in present:
         lines += _test(
-            "test_flops_one_token",
+            "test_prefill_flops_one_token",
             ["prefill_flops_one_token"],
-            "Matmul FLOPs of one token (attending only itself); FLOPs formula above.",
-            ['assert layer.flops(1, 1) == case["prefill_flops_one_token"]'],
+            "FLOPs of a one-token prompt (attending only itself); FLOPs formula above.",
+            [
+                'found = layer.compute_flops(1, 1, _phase("prefill"))',
+                '_check_flops(found, case["prefill_flops_one_token"], 1, case)',
+            ],
         )
     if "decode_flops_context_4096" in present:
         lines += _test(
             "test_decode_flops",
             ["decode_flops_context_4096"],
-            "Decode FLOPs of one token over 4096 cached tokens, absorbed form (formula above).",
+            f"FLOPs of one decode token over {_DECODE_CONTEXT} cached tokens (formula above).",
             [
-                f'flops = layer.flops(1, 1, phase="decode", context_len={_DECODE_CONTEXT})',
-                'assert flops == case["decode_flops_context_4096"]',
+                f'found = layer.compute_flops(1, {_DECODE_CONTEXT}, _phase("decode"))',
+                '_check_flops(found, case["decode_flops_context_4096"], 1, case)',
             ],
         )
     if "matmul_flops_per_token_at_least" in present:
@@ -1240,13 +1208,19 @@ def render_skeleton(report: GapKindReport) -> str:
             "test_flops_cover_the_projections",
             ["matmul_flops_per_token_at_least"],
             "One token costs at least its projection matmuls (FLOPs formula above).",
-            ['assert layer.flops(1, 1) >= case["matmul_flops_per_token_at_least"]'],
+            [
+                'found = layer.compute_flops(1, 1, _phase("prefill"))',
+                'assert found >= case["matmul_flops_per_token_at_least"]',
+            ],
         )
     lines += _test(
         "test_flops_scale_with_batch",
         ["parameter_count"],
         "FLOPs are linear in the number of sequences.",
-        ["assert layer.flops(4, 8) == 4 * layer.flops(1, 8)"],
+        [
+            'prefill = _phase("prefill")',
+            "assert layer.compute_flops(4, 8, prefill) == 4 * layer.compute_flops(1, 8, prefill)",
+        ],
     )
     return "\n".join(lines) + "\n"
 
@@ -1306,26 +1280,61 @@ def render_unblocked_report(gap_kind: str) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+class FileChange(str, Enum):
+    """What writing the gap reports did to one file."""
+
+    WROTE = "wrote"
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class GapFile:
+    """One file of the gaps folder and what `write_gap_reports` did to it."""
+
+    path: Path
+    change: FileChange
+
+
 def write_gap_reports(
     results: Iterable[BuildResult], gaps_dir: str | Path = GAPS_DIR, *, prune: bool = True
-) -> list[Path]:
-    """Write every gap file atomically; with `prune`, delete generated files no kind needs now.
+) -> list[GapFile]:
+    """Write every gap file that differs atomically; with `prune`, delete generated files no kind
+    needs now.
 
-    Returns the written paths, sorted. Only Markdown files whose first line is
-    `GENERATED_MARKER` are ever deleted, so hand-written notes in the folder survive.
+    Returns every generated file (wrote or unchanged) and every removed one, sorted by path. Only
+    Markdown files whose first line is `GENERATED_MARKER` are ever deleted, so hand-written notes
+    in the folder survive; a file whose text is already right is not rewritten.
     """
     folder = Path(gaps_dir)
     files = generate_gap_files(results)
-    written = [atomic_write_text(folder / name, text) for name, text in files.items()]
+    unchanged = {name for name, text in files.items() if holds(folder / name, text.encode())}
+    written = write_files(
+        {folder / name: text for name, text in files.items() if name not in unchanged}
+    )
+    outcome = [GapFile(path, FileChange.WROTE) for path in written]
+    outcome += [GapFile(folder / name, FileChange.UNCHANGED) for name in unchanged]
     if prune and folder.is_dir():
         for path in sorted(folder.glob("*.md")):
-            if path.name in files:
-                continue
-            with path.open(encoding="utf-8", errors="replace") as stream:
-                first = stream.readline().rstrip("\n")
-            if first == GENERATED_MARKER:
+            if path.name not in files and is_generated_report(path):
                 path.unlink()
-    return sorted(written)
+                outcome.append(GapFile(path, FileChange.REMOVED))
+    return sorted(outcome, key=lambda file: file.path)
+
+
+def is_generated_report(path: Path) -> bool:
+    """True for a regular file (not a symlink, folder or FIFO) whose first line is the marker.
+
+    Anything else in the gaps folder is someone else's and is never read past its first line,
+    never followed and never deleted.
+    """
+    from .files import read_regular_file
+
+    try:
+        head = read_regular_file(path, len(GENERATED_MARKER) + 1, follow_symlinks=False)
+    except OSError:
+        return False
+    return head.decode("utf-8", "replace").partition("\n")[0] == GENERATED_MARKER
 
 
 def case_results(cases_dir: str | Path = "cases", *, use_cache: bool = True) -> list[BuildResult]:
@@ -1333,12 +1342,23 @@ def case_results(cases_dir: str | Path = "cases", *, use_cache: bool = True) -> 
     from .cases import case_files, load_cases
     from .check import build_case
     from .errors import CaseError
+    from .resolve import case_snapshots_dir
 
+    folder = Path(cases_dir)
+    if folder.exists() and not folder.is_dir():
+        from .files import file_kind
+
+        raise CaseError(
+            f"{cases_dir} is {file_kind(folder.stat().st_mode)}, not a folder of case files; "
+            "pass the folder of your model cases with --cases-dir (no gap report was touched)"
+        )
     if not case_files(cases_dir):
         raise CaseError(
             f"{cases_dir} holds no case files (test_*.py); pass the folder of your model cases "
             "with --cases-dir (gap reports are rebuilt from every case, so none were touched)"
         )
+    snapshots = case_snapshots_dir(cases_dir)
     return [
-        build_case(case, offline=True, use_cache=use_cache)[0] for case in load_cases(cases_dir)
+        build_case(case, offline=True, use_cache=use_cache, snapshots_dir=snapshots)[0]
+        for case in load_cases(cases_dir)
     ]

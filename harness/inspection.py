@@ -10,6 +10,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from .dtypes import DTYPE_BYTES, bytes_per_element
@@ -19,7 +20,7 @@ from .errors import (
     RemoteCodeRefusedError,
     UnknownModelTypeError,
 )
-from .limits import check_config_values
+from .limits import check_built_config, check_config_values, check_inventory
 from .resolve import ResolvedConfig, get_model_config, is_pinned_revision, sha256_of
 
 __all__ = [
@@ -165,15 +166,19 @@ def inspect_model_structure(
     token: str | None = None,
     trust_remote_code: bool = False,
     use_cache: bool = False,
+    snapshots_dir: Path | None = None,
     native_class: bool = False,
 ) -> Inspection:
     """Resolve `model`'s config, build it on the meta device (or read the cache): every tensor.
 
-    `native_class`: build the transformers class `architectures` names even though `auto_map`
-    points at Hub code for a model type transformers lacks; the opt-in travels with the
-    resolved config and is recorded in the notes.
+    `snapshots_dir`: where vendored snapshots are (default: $HARNESS_SNAPSHOTS_DIR, else the
+    working directory's cases/configs). `native_class`: build the transformers class
+    `architectures` names even though `auto_map` points at Hub code for a model type transformers
+    lacks; the opt-in travels with the resolved config and is recorded in the notes.
     """
-    resolved = get_model_config(model, revision, offline=offline, token=token)
+    resolved = get_model_config(
+        model, revision, offline=offline, token=token, snapshots_dir=snapshots_dir
+    )
     if native_class:
         resolved = replace(resolved, native_class=True)
     if use_cache:
@@ -217,6 +222,7 @@ def inspect_resolved(
     if text_stack:
         tensors, stack_notes = _text_stack(module, tensors)
         notes += stack_notes
+    check_inventory(tensors, where=resolved.display_path)
     return Inspection(
         model=resolved.model,
         model_class=type(module).__name__,
@@ -319,7 +325,16 @@ def _build_config(
                     "--trust-remote-code) together with a pinned 40-hex revision (--revision) "
                     f"after reviewing that code{hint}"
                 )
-            return _remote_config(resolved, revision), ["built with reviewed remote code"]
+            if resolved.hf_id is None:
+                raise RemoteCodeRefusedError(
+                    f"{where} needs code from `auto_map`, and for a local folder a revision pins "
+                    "nothing: its Python files can change after review; vendor the model with "
+                    "`harness add ORG/NAME --config <config.json> --revision <40-hex commit> "
+                    "--trust-remote-code`, so the code comes from the Hub at that commit"
+                )
+            hf_config = _remote_config(resolved, revision)
+            check_built_config(hf_config, where=where)
+            return hf_config, ["built with reviewed remote code"]
         raise UnknownModelTypeError(
             f"{where}: model_type {model_type!r} is not known to the installed transformers "
             f"{transformers.__version__}; upgrade transformers (and the constraints file) or "
@@ -339,6 +354,7 @@ def _build_config(
             f"{where}: transformers rejected the config: {type(exc).__name__}: "
             f"{_first_line(exc)}; fix the named field"
         ) from None
+    check_built_config(hf_config, where=where)
     return hf_config, notes
 
 
@@ -355,15 +371,18 @@ def _remote_config(resolved: ResolvedConfig, revision: str | None) -> Any:
     """The config class from the Hub code the case opted into; offline reads only the HF cache."""
     import transformers
 
-    from .resolve import offline_requested
+    from .resolve import hub_offline, offline_requested
 
+    offline = resolved.offline or offline_requested(None)
     try:
-        return transformers.AutoConfig.from_pretrained(
-            resolved.hf_id or resolved.model,
-            revision=revision,
-            trust_remote_code=True,
-            local_files_only=resolved.offline or offline_requested(None),
-        )
+        # hub_offline: transformers' dynamic-module fetch must not reach the network either.
+        with hub_offline(offline):
+            return transformers.AutoConfig.from_pretrained(
+                resolved.hf_id,
+                revision=revision,
+                trust_remote_code=True,
+                local_files_only=offline,
+            )
     except Exception as exc:  # transformers and huggingface_hub raise many types here
         raise ModelBuildError(
             f"{resolved.model}: the opted-in remote code at revision {revision} could not be "

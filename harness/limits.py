@@ -12,7 +12,14 @@ dry run stays quick (build time grows linearly with the layer count) and the num
   take half an hour and gigabytes of module objects to build on the meta device;
 * experts per MoE layer: at most 2^16 = 65,536, 4x Doge's default (16,384 tiny experts, a
   product-key style MoE; the most among ordinary MoE checkpoints is 512);
-* total parameters: at most 10^14, 50x the largest published models.
+* total parameters: at most 10^14, 50x the largest published models;
+* one parameter tensor: at most 2^38 elements, 24x the largest published one (Kimi K2's fused
+  experts, 384 x 4,096 x 7,168); it catches a size no key list names (a position table of 10^12
+  rows is 64 trillion parameters, below the total's limit, in one tensor);
+* context (`max_position_embeddings`): at most 2^27 tokens, 12x the longest published (10M);
+* top-k: no more experts per token than the layer has (else active > total parameters);
+* `sliding_window`: a positive number of tokens or null (0 would silently mean full attention),
+  unless `use_sliding_window` is false, where transformers ignores the value.
 
 Where transformers itself accepts a shape, the limits do too: a feed-forward width given per layer
 (Gemma 3n's `intermediate_size`, Ernie 4.5 VL's per-modality `moe_intermediate_size`) is a list
@@ -32,17 +39,21 @@ fails the build itself, which is reported as a build error.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import InvalidConfigError
 
 __all__ = [
+    "MAX_CONTEXT",
     "MAX_DIMENSION",
     "MAX_EXPERTS",
     "MAX_LAYERS",
+    "MAX_TENSOR_ELEMENTS",
     "MAX_TOTAL_PARAMS",
+    "check_built_config",
     "check_config_values",
+    "check_inventory",
     "check_total_params",
     "class_gives_head_width",
     "config_problems",
@@ -52,12 +63,15 @@ MAX_DIMENSION = 2**24
 MAX_LAYERS = 1024
 MAX_EXPERTS = 2**16
 MAX_TOTAL_PARAMS = 10**14
+MAX_TENSOR_ELEMENTS = 2**38
+MAX_CONTEXT = 2**27
 
 _HIDDEN = ("hidden_size", "n_embd", "d_model")
 _LAYERS = ("num_hidden_layers", "n_layer", "num_layers")
 _HEADS = ("num_attention_heads", "n_head", "num_heads")
 _KV_HEADS = ("num_key_value_heads", "num_kv_heads", "n_head_kv")
-_EXPERTS = ("num_local_experts", "n_routed_experts", "num_experts")
+_EXPERTS = ("num_local_experts", "n_routed_experts", "num_experts", "moe_num_experts")
+_TOP_K = ("num_experts_per_tok", "moe_top_k", "moe_k", "num_experts_per_token")
 _REQUIRED = (*_HIDDEN, *_LAYERS, *_HEADS, "vocab_size")
 _DIMENSIONS = (
     *_HIDDEN,
@@ -75,7 +89,7 @@ _DIMENSIONS = (
     "v_head_dim",
     "n_positions",
 )
-_COUNTS = (*_HEADS, *_KV_HEADS, "num_experts_per_tok", "max_position_embeddings")
+_COUNTS = (*_HEADS, *_KV_HEADS, *_TOP_K, "max_position_embeddings")
 _PER_LAYER = ("intermediate_size", "moe_intermediate_size")
 _MAY_BE_ZERO = ("qk_rope_head_dim", "qk_nope_head_dim")
 # Optional sizes an official config may set to 0 for "absent", which transformers reads that way
@@ -93,8 +107,10 @@ _LIMITS: dict[str, int] = {
     **{key: MAX_LAYERS for key in _LAYERS},
     **{key: MAX_EXPERTS for key in _EXPERTS},
     **{key: MAX_DIMENSION for key in _COUNTS if key != "max_position_embeddings"},
+    "max_position_embeddings": MAX_CONTEXT,
 }
 _WHY = {
+    MAX_CONTEXT: "the longest published context is 10,485,760 tokens",
     MAX_DIMENSION: "no published model has a dimension above 2^24",
     MAX_LAYERS: "no published decoder is deeper than 126 layers",
     MAX_EXPERTS: "the most experts of any model transformers defines is Doge's 16,384",
@@ -158,8 +174,10 @@ def config_problems(config: Mapping[str, Any], *, head_width_default: bool = Fal
             problem = _value_problem(key, config[key], zero_ok=_zero_ok(key, config))
             if problem and problem not in problems:
                 problems.append(problem)
+    problems += _window_problems(config)
     if problems:
         return problems
+    problems += _top_k_problems(config)
     if all(config.get(key) == 0 for key in _MAY_BE_ZERO):
         problems.append(
             "`qk_nope_head_dim` and `qk_rope_head_dim` are both 0; an MLA query/key head needs "
@@ -180,6 +198,62 @@ def config_problems(config: Mapping[str, Any], *, head_width_default: bool = Fal
             "`head_dim`; each head would be hidden_size / heads wide"
         )
     return problems
+
+
+def _window_problems(config: Mapping[str, Any]) -> list[str]:
+    window = config.get("sliding_window")
+    if window is None or config.get("use_sliding_window") is False:
+        return []  # null is no window; with use_sliding_window false transformers ignores it
+    if isinstance(window, bool) or not isinstance(window, int):
+        shown = json.dumps(window, default=str)
+        return [
+            f"`sliding_window` is {shown} (a JSON {_json_type(window)}); it must be a positive "
+            "number of tokens, or null for no window"
+        ]
+    if window <= 0:
+        return [
+            f"`sliding_window` is {window}; a window is a positive number of tokens (0 would "
+            "silently mean full attention): write null for no window"
+        ]
+    return []
+
+
+def _top_k_problems(config: Mapping[str, Any]) -> list[str]:
+    """Top-k above the expert count: every token routed to more experts than exist."""
+    top_k_key, top_k = _first_present(config, _TOP_K)
+    experts_key, experts = _first_present(config, _EXPERTS)
+    if top_k and experts and top_k > experts:
+        return [
+            f"`{top_k_key}` ({top_k}) is above `{experts_key}` ({experts}): a token cannot be "
+            "routed to more experts than the layer has (active parameters would exceed the total)"
+        ]
+    return []
+
+
+def check_built_config(hf_config: Any, *, where: str) -> None:
+    """Raise InvalidConfigError when the transformers config, its defaults filled in, routes each
+    token to more experts than a layer has (a top-k given without the expert count, or the reverse).
+    """
+    problems = []
+    for prefix, config in (("", hf_config), ("text_config: ", _text_config(hf_config))):
+        if config is None:
+            continue
+        values = {key: getattr(config, key, None) for key in (*_TOP_K, *_EXPERTS)}
+        problems += [prefix + problem for problem in _top_k_problems(values)]
+    if problems:
+        raise InvalidConfigError(
+            f"{where}: {'; '.join(problems)} (defaults of the config class filled in); "
+            "fix the config.json"
+        )
+
+
+def _text_config(hf_config: Any) -> Any:
+    getter = getattr(hf_config, "get_text_config", None)
+    try:
+        text = getter() if callable(getter) else None
+    except Exception:  # a config class whose sub-config accessor fails: nothing more to check
+        return None
+    return None if text is hf_config else text
 
 
 def class_gives_head_width(config_class: Any) -> bool:
@@ -221,6 +295,20 @@ def check_config_values(
         problems += [f"text_config: {problem}" for problem in nested_problems]
     if problems:
         raise InvalidConfigError(f"{where}: {'; '.join(problems)}; fix the config.json")
+
+
+def check_inventory(tensors: Iterable[Any], *, where: str) -> None:
+    """Raise InvalidConfigError when the dry run is past a limit on what the model is: its total
+    parameters, or its largest parameter tensor (whatever config key sized it)."""
+    params = [t for t in tensors if t.kind == "param"]
+    check_total_params(sum(t.numel for t in params), where=where)
+    largest = max(params, key=lambda t: t.numel, default=None)
+    if largest is not None and largest.numel > MAX_TENSOR_ELEMENTS:
+        raise InvalidConfigError(
+            f"{where}: the dry run's largest tensor {largest.name} has {largest.numel:,} elements "
+            f"({list(largest.shape)}), above the limit of {MAX_TENSOR_ELEMENTS:,} (24x the largest "
+            "published tensor): check the sizes in the config.json for a typo"
+        )
 
 
 def check_total_params(total: int, *, where: str) -> None:

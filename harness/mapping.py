@@ -3,6 +3,13 @@
 A catalog class is used only where its own parameter formula reproduces the component's dry-run
 count. What it cannot represent is split off into its own unsupported entry with a gap kind
 (per-head sinks, biases, an output gate ...); it never stretches a class's meaning.
+
+Then every entry is fitted to the target layer set (the catalog, or the classes of a layers
+folder): a supported entry stays only where the target loads its class with these specs exactly;
+a gap whose proposed class the target has (same name, constructor taking the proposed specs) is
+picked up as supported; a gap that a target class reproduces exactly under the gap kind's
+reference formulas (harness.gap_formulas) becomes a declared stand-in (`stand_in_for`); every
+other entry stays unsupported and goes to the config's `unsupported_layer_types`.
 """
 
 from __future__ import annotations
@@ -13,19 +20,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .catalog import CATALOG, Layer, instantiate, spec_parameters
-from .errors import CatalogError
+from .catalog import LayerSet, LayerSignature, layer_set
+from .gap_formulas import exact_stand_in
 from .inspection import TensorRecord
 from .structure import TEXT, Component, Structure
 
 __all__ = [
     "GAP_CLASSES",
+    "MISSING_TARGET_CLASS",
+    "MODEL_LEVEL",
     "LayerEntry",
     "Piece",
     "active_parameters",
     "entries_parameter_total",
     "map_components",
 ]
+
+MODEL_LEVEL = -1  # the layer index of an instance outside the decoder layers (as Mantile's own)
 
 # Gap kind -> the class name proposed for it; gap_references.py holds its references.
 GAP_CLASSES: dict[str, str] = {
@@ -64,6 +75,8 @@ GAP_CLASSES: dict[str, str] = {
     "multimodal_projector": "MultimodalProjectorLayer",
     "unknown": "UnknownLayer",
 }
+# Gap kind of a catalog-exact entry whose class the target layer set lacks (or binds differently).
+MISSING_TARGET_CLASS = "missing_target_class"
 
 
 @dataclass(frozen=True)
@@ -88,17 +101,30 @@ class Piece:
 
 @dataclass(frozen=True)
 class LayerEntry:
-    """One `layer_types` entry of a Mantile config."""
+    """One entry of a Mantile config: in `layer_types` when supported, else in the unsupported list.
+
+    `gap_kind` and `gap_report` stay set on a supported entry that came from a gap (a stand-in or
+    a class picked up from the target), so the gap report keeps listing the model.
+    """
 
     name: str
     class_name: str
     count: int
     supported: bool
     specs: dict[str, Any]
+    # One index per instance, sorted: a layer with two norms appears twice, and a model-level
+    # instance (embedding, final norm, LM head) is MODEL_LEVEL, so len(layer_indices) == count.
     layer_indices: tuple[int, ...]
     gap_kind: str | None = None
     gap_report: str | None = None
     example_tensors: tuple[TensorRecord, ...] = field(default=(), compare=False)
+    # A stand-in: the gap kind it computes exactly and one line of what still differs.
+    stand_in_for: str | None = None
+    stand_in_note: str | None = None
+    # The gap's own proposal (class and specs) when the entry is a stand-in.
+    proposed_class: str | None = None
+    proposed_specs: dict[str, Any] | None = None
+    picked_up: bool = False  # a gap's proposed class found in the target layer set
 
     @property
     def parameter_count(self) -> int:
@@ -110,6 +136,11 @@ class LayerEntry:
         """count x parameter_count."""
         return self.count * self.parameter_count
 
+    @property
+    def layers(self) -> tuple[int, ...]:
+        """The decoder layers the entry occurs in, each once, without the model level."""
+        return tuple(sorted({index for index in self.layer_indices if index != MODEL_LEVEL}))
+
     def as_json(self) -> dict[str, Any]:
         """The entry as it appears in the config JSON."""
         data: dict[str, Any] = {
@@ -120,27 +151,30 @@ class LayerEntry:
             "specs": self.specs,
             "layer_indices": list(self.layer_indices),
         }
+        if self.stand_in_for:
+            data["stand_in_for"] = self.stand_in_for
+            data["stand_in_note"] = self.stand_in_note
+            data["gap_report"] = self.gap_report
         if not self.supported:
             data["gap_kind"] = self.gap_kind
             data["gap_report"] = self.gap_report
         return data
 
+    @property
+    def gap_specs(self) -> dict[str, Any]:
+        """The specs the gap proposes (a stand-in's own specs are its class's)."""
+        return dict(self.proposed_specs if self.proposed_specs is not None else self.specs)
+
+    @property
+    def gap_class(self) -> str:
+        """The class the gap proposes (for a stand-in, not the class standing in)."""
+        return self.proposed_class or self.class_name
+
 
 def _layer_count(class_name: str, specs: Mapping[str, Any]) -> int | None:
     """The catalog formula's parameter count for specs, or None when they do not bind."""
-    try:
-        layer: Layer = instantiate(class_name, specs)
-    except CatalogError:
-        return None
-    return layer.parameter_count()
-
-
-def _accepts_layer_idx(class_name: str) -> bool:
-    cls = CATALOG.get(class_name)
-    if cls is None:
-        return False
-    required, optional = spec_parameters(cls)
-    return "layer_idx" in required or "layer_idx" in optional
+    layer = layer_set().layer(class_name, specs)
+    return None if layer is None else layer.parameter_count()
 
 
 def _piece(
@@ -227,6 +261,8 @@ def _map_lm_head(component: Component) -> list[Piece]:
         "vocab_size": a["vocab_size"],
         "hidden_size": a["hidden_size"],
         "tied": bool(a.get("tied")),
+        # A head with its own bias (phi-2: V values) costs V more parameters than V x H.
+        "has_bias": any(t.kind == "param" and t.leaf == "bias" for t in component.tensors),
     }
     return [_gap("lm_head", component, "lm_head", specs, component.parameter_count)]
 
@@ -485,7 +521,12 @@ def _map_dense_mlp(component: Component, a: Mapping[str, Any], name: str = "mlp"
             _gap("unknown_" + name, component, "unknown", dict(candidate[1]), a["weight_params"])
         )
     if a["bias_params"]:
-        specs = {"hidden_size": hidden, "intermediate_size": inter}
+        # With every projection biased: (num_projections - 1) x I + H values.
+        specs = {
+            "hidden_size": hidden,
+            "intermediate_size": inter,
+            "num_projections": a.get("num_projections", 3 if a["gated"] else 2),
+        }
         bias_tensors = tuple(t for t in component.tensors if t.leaf == "bias")
         pieces.append(
             _gap(f"{name}_bias", component, "mlp_bias", specs, a["bias_params"], bias_tensors)
@@ -723,35 +764,94 @@ def _component_pieces(component: Component, structure: Structure) -> list[Piece]
     ]
 
 
-def map_components(structure: Structure, gaps_dir: str = "gaps") -> list[LayerEntry]:
-    """Map every component to pieces, merge identical ones, and name the entries uniquely."""
+def map_components(
+    structure: Structure,
+    gaps_dir: str = "gaps",
+    *,
+    target: LayerSet | None = None,
+    stand_ins: bool = True,
+) -> list[LayerEntry]:
+    """Map every component to pieces, merge identical ones, name them, fit them to the target.
+
+    `target` is the layer set the config is for (default: the catalog); `stand_ins` False keeps
+    every gap unsupported instead of declaring exact stand-ins.
+    """
     merged: dict[str, list[Piece]] = {}
     for component in structure.components:
         for piece in _pieces(component, structure):
             merged.setdefault(piece.key(), []).append(piece)
     groups = list(merged.values())
     names = _unique_names(groups)
+    chosen = target if target is not None else layer_set()
     entries = []
     for name, group in zip(names, groups, strict=True):
         first = group[0]
-        specs = dict(first.specs)
-        indices = tuple(sorted({p.layer_index for p in group if p.layer_index is not None}))
-        if first.supported and _accepts_layer_idx(first.class_name):
-            specs = {"layer_idx": indices[0] if indices else 0, **specs}
-        entries.append(
-            LayerEntry(
-                name=name,
-                class_name=first.class_name,
-                count=len(group),
-                supported=first.supported,
-                specs=specs,
-                layer_indices=indices,
-                gap_kind=first.gap_kind,
-                gap_report=f"{gaps_dir}/{first.gap_kind}.md" if first.gap_kind else None,
-                example_tensors=first.tensors,
-            )
+        indices = tuple(
+            sorted(MODEL_LEVEL if p.layer_index is None else p.layer_index for p in group)
         )
+        entry = LayerEntry(
+            name=name,
+            class_name=first.class_name,
+            count=len(group),
+            supported=first.supported,
+            specs=dict(first.specs),
+            layer_indices=indices,
+            gap_kind=first.gap_kind,
+            gap_report=f"{gaps_dir}/{first.gap_kind}.md" if first.gap_kind else None,
+            example_tensors=first.tensors,
+        )
+        entries.append(_fit(entry, chosen, gaps_dir, stand_ins))
     return entries
+
+
+def _with_layer_idx(
+    specs: Mapping[str, Any], signature: LayerSignature, indices: Sequence[int]
+) -> dict[str, Any]:
+    """Specs with the entry's first layer index in front, where the constructor takes one."""
+    if "layer_idx" not in signature.parameters or "layer_idx" in specs:
+        return dict(specs)
+    return {"layer_idx": indices[0] if indices else 0, **specs}
+
+
+def _fit(entry: LayerEntry, target: LayerSet, gaps_dir: str, stand_ins: bool) -> LayerEntry:
+    """The entry as the target can hold it: loadable and exact, picked up, a stand-in, or a gap."""
+    if entry.supported:
+        signature = target.get(entry.class_name)
+        if signature is not None:
+            specs = _with_layer_idx(entry.specs, signature, entry.layers)
+            layer = target.layer(entry.class_name, specs)
+            if layer is not None and layer.parameter_count() == entry.parameter_count:
+                return replace(entry, specs=specs)
+        # The target lacks the class, or binds these specs differently: the catalog's exact
+        # class is the one it needs.
+        kind = MISSING_TARGET_CLASS
+        return replace(entry, supported=False, gap_kind=kind, gap_report=f"{gaps_dir}/{kind}.md")
+    proposed = target.get(entry.class_name)
+    if proposed is not None and proposed.bind(entry.specs).exact:
+        specs = _with_layer_idx(entry.specs, proposed, entry.layers)
+        return replace(entry, supported=True, specs=specs, picked_up=True)
+    stand_in = exact_stand_in(entry.gap_kind, entry.specs, target) if stand_ins else None
+    if stand_in is not None:
+        signature = target.get(stand_in.class_name)
+        layer = target.layer(stand_in.class_name, stand_in.specs)
+        # The proof compares formulas; the count must also be the dry run's own.
+        if (
+            signature is not None
+            and layer is not None
+            and layer.parameter_count() == entry.parameter_count
+        ):
+            counted = {**stand_in.specs, "parameter_count": entry.parameter_count}
+            return replace(
+                entry,
+                class_name=stand_in.class_name,
+                supported=True,
+                specs=_with_layer_idx(counted, signature, entry.layers),
+                stand_in_for=entry.gap_kind,
+                stand_in_note=stand_in.note,
+                proposed_class=entry.class_name,
+                proposed_specs=dict(entry.specs),
+            )
+    return entry
 
 
 def _unique_names(groups: Sequence[Sequence[Piece]]) -> list[str]:

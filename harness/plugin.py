@@ -2,8 +2,9 @@
 
 Loaded by the repository's conftest.py and declared as a `pytest11` entry point, so any repository
 with a `cases/` folder can use it. Items per case: `resolves_offline`, one per claim and fact,
-`accounting_closes`, `schema_valid`, `catalog_loads`, `golden` (syrupy), `gap_reports_current` and
-`flops_match` (harness.flops; entries it cannot compare are listed in a terminal summary section).
+`accounting_closes`, `schema_valid`, `loader_contract` (harness.loader on the golden file, or the
+built config while there is none), `golden` (syrupy), `gap_reports_current` and `flops_match`
+(harness.flops; entries it cannot compare are listed in a terminal summary section).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 from .cases import ModelCase, case_files, load_case_file
-from .errors import HarnessError
+from .errors import HarnessError, printable
 
 __all__ = ["CaseItem", "GoldenExtension", "golden_extension_for"]
 
@@ -36,6 +37,11 @@ class CaseCheckFailed(AssertionError):
     """A standard check of a case failed; the message is the whole report."""
 
 
+def _report_text(text: str) -> str:
+    """A failure report for the terminal: its lines kept, each line through `printable`."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def _build(case: ModelCase) -> Any:
     """Build each case once per session, remembering an error as the outcome."""
     from .check import build_case
@@ -45,7 +51,11 @@ def _build(case: ModelCase) -> Any:
         try:
             # The schema_valid item checks the schema; each build is checked once.
             _BUILDS[key] = build_case(
-                case, offline=True, use_cache=_USE_CACHE[0], check_schema=False
+                case,
+                offline=True,
+                use_cache=_USE_CACHE[0],
+                check_schema=False,
+                snapshots_dir=_snapshots(),
             )
         except HarnessError as exc:
             _BUILDS[key] = exc
@@ -53,6 +63,13 @@ def _build(case: ModelCase) -> Any:
     if isinstance(outcome, HarnessError):
         raise CaseCheckFailed(f"{case.hf_id}: the config does not build offline: {outcome}")
     return outcome
+
+
+def _snapshots() -> Path:
+    """The vendored snapshots of the session's project: <rootdir>/cases/configs (or the env's)."""
+    from .resolve import case_snapshots_dir
+
+    return case_snapshots_dir(_ROOT[0] / CASES_DIR)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -96,7 +113,7 @@ class CaseItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The check's own message, without a traceback into the harness."""
         if isinstance(excinfo.value, CaseCheckFailed | HarnessError):
-            return str(excinfo.value)
+            return _report_text(str(excinfo.value))
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -108,7 +125,7 @@ def _check_resolves(case: ModelCase) -> None:
     from .resolve import get_model_config
 
     try:
-        get_model_config(case.hf_id, case.revision, offline=True)
+        get_model_config(case.hf_id, case.revision, offline=True, snapshots_dir=_snapshots())
     except HarnessError as exc:
         raise CaseCheckFailed(f"{case.hf_id}: config does not resolve offline: {exc}") from None
 
@@ -139,34 +156,35 @@ def _check_schema(case: ModelCase) -> None:
     validate_schema(result.config, where=f"config of {case.hf_id}")
 
 
-def _check_catalog(case: ModelCase) -> None:
-    from .catalog import instantiate
+def _check_loader_contract(case: ModelCase) -> None:
+    from .loader import loader_problems
+    from .resolve import parse_config_text
 
     result, _ = _build(case)
-    problems = []
-    for entry in result.config["layer_types"]:
-        if not entry["supported"]:
-            continue
-        try:
-            count = instantiate(entry["class"], entry["specs"]).parameter_count()
-        except HarnessError as exc:
-            problems.append(f"{entry['name']}: {exc}")
-            continue
-        if count != entry["specs"]["parameter_count"]:
-            problems.append(
-                f"{entry['name']}: {entry['class']} formula gives {count:,}, "
-                f"entry says {entry['specs']['parameter_count']:,}"
-            )
+    golden = _ROOT[0] / GOLDEN_DIR / f"{result.model_id}.json"
+    config, where = result.config, "the built config"
+    if golden.is_file():
+        where = f"{GOLDEN_DIR}/{golden.name}"
+        config = parse_config_text(golden.read_bytes(), where, fix="regenerate the golden")
+        if not isinstance(config, dict):
+            raise CaseCheckFailed(f"{case.hf_id}: {where} is not a JSON object; regenerate it")
+    problems = loader_problems(config)
     if problems:
-        raise CaseCheckFailed(f"{case.hf_id}: supported entries do not load: {'; '.join(problems)}")
+        lines = "\n".join(f"  {problem.line()}" for problem in problems)
+        raise CaseCheckFailed(
+            f"{case.hf_id}: {where} breaks the loader contract: Mantile's loader would not load "
+            f"or compute it as written ({len(problems)} problem(s)):\n{lines}"
+        )
 
 
 def _check_gap_reports(case: ModelCase) -> None:
+    from .build import entry_lists
+
     result, _ = _build(case)
     root = _ROOT[0]
     problems = []
-    for entry in result.config["layer_types"]:
-        if entry["supported"]:
+    for entry in entry_lists(result.config):
+        if not entry.get("gap_report"):
             continue
         report = root / entry["gap_report"]
         if not report.is_file():
@@ -176,7 +194,7 @@ def _check_gap_reports(case: ModelCase) -> None:
     if problems:
         raise CaseCheckFailed(
             f"{case.hf_id}: gap reports are not current: {'; '.join(problems)}; "
-            "regenerate them with `harness gaps` (or `nox -s snapshots`)"
+            "regenerate them with `python3 -m nox -s snapshots` (or `harness gaps`)"
         )
 
 
@@ -223,16 +241,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     terminalreporter.section("FLOPs cross-check: entries not compared")
     for nodeid, text in found:
-        terminalreporter.write_line(nodeid)
-        for line in text.splitlines():
-            terminalreporter.write_line(f"  {line}")
+        terminalreporter.write_line(printable(nodeid))
+        for line in text.split("\n"):
+            terminalreporter.write_line(f"  {printable(line)}")
 
 
 STANDARD_CHECKS: tuple[tuple[str, Callable[[ModelCase], None]], ...] = (
     ("resolves_offline", _check_resolves),
     ("accounting_closes", _check_accounting),
     ("schema_valid", _check_schema),
-    ("catalog_loads", _check_catalog),
+    ("loader_contract", _check_loader_contract),
     ("gap_reports_current", _check_gap_reports),
     ("flops_match", _check_flops),
 )
@@ -258,7 +276,8 @@ def _golden_test(case: ModelCase) -> Callable[..., None]:
             diff = _ANSI.sub("", "\n".join(assertion.get_assert_diff()))
             raise CaseCheckFailed(
                 f"{where} does not match the config built for {case.hf_id}; review the change and "
-                f"update it with `nox -s snapshots` (or pytest --snapshot-update):\n{diff}"
+                "update it with `python3 -m nox -s snapshots` (it regenerates gaps/ and golden/ "
+                f"and prints the diff):\n{diff}"
             )
 
     golden.__module__ = __name__
@@ -298,7 +317,7 @@ class _FolderCheckItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """Just the message."""
-        return str(excinfo.value)
+        return _report_text(str(excinfo.value))
 
 
 class OrphanGoldenItem(_FolderCheckItem):
@@ -315,7 +334,7 @@ class OrphanGoldenItem(_FolderCheckItem):
             raise CaseCheckFailed(
                 f"golden files with no case: {', '.join(orphans)}; "
                 "delete them or add the case files "
-                f"(cases/test_<model>.py with a CASE), then run `nox -s snapshots`"
+                f"(cases/test_<model>.py with a CASE), then run `python3 -m nox -s snapshots`"
             )
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -329,7 +348,8 @@ class GapReportsItem(_FolderCheckItem):
     def runtest(self) -> None:
         """Render the reports from all cases (builds shared with their items) and compare."""
         from .cases import load_cases
-        from .gaps import GENERATED_MARKER, generate_gap_files
+        from .files import read_regular_file
+        from .gaps import generate_gap_files, is_generated_report
 
         root = Path(self.config.rootpath)
         results = [_build(case)[0] for case in load_cases(root / CASES_DIR)]
@@ -337,19 +357,23 @@ class GapReportsItem(_FolderCheckItem):
         folder = root / GAPS_DIR
         problems = []
         for name, text in expected.items():
-            path = folder / name
-            if not path.is_file():
-                problems.append(f"{GAPS_DIR}/{name} is missing")
-            elif path.read_text(encoding="utf-8") != text:
+            try:  # a regular file only: a FIFO or device named *.md must not block the run
+                current = read_regular_file(
+                    folder / name, len(text.encode()), follow_symlinks=False
+                )
+            except OSError as exc:
+                reason = "is missing" if isinstance(exc, FileNotFoundError) else exc.strerror
+                problems.append(f"{GAPS_DIR}/{name} {reason}")
+                continue
+            if current != text.encode():
                 problems.append(f"{GAPS_DIR}/{name} differs from what the cases generate")
         for path in sorted(folder.glob("*.md")):
-            generated = path.read_text(encoding="utf-8").startswith(GENERATED_MARKER)
-            if generated and path.name not in expected:
+            if path.name not in expected and is_generated_report(path):
                 problems.append(f"{GAPS_DIR}/{path.name} is stale: no case has that gap kind")
         if problems:
             raise CaseCheckFailed(
                 f"gap reports are not current: {'; '.join(problems)}; regenerate them with "
-                "`harness gaps` (or `nox -s snapshots`) and review the diff"
+                "`python3 -m nox -s snapshots` (or `harness gaps`) and review the diff"
             )
 
     def reportinfo(self) -> tuple[Path, int, str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import math
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,13 +20,15 @@ from .errors import (
     InvalidConfigError,
     OfflineSnapshotMissingError,
 )
+from .files import NotARegularFileError, read_regular_file
 
 __all__ = [
     "ResolvedConfig",
+    "case_snapshots_dir",
     "find_snapshots_dir",
-    "find_upward",
     "get_model_config",
     "get_remote_config",
+    "hub_offline",
     "is_hf_id",
     "is_pinned_revision",
     "is_valid_revision",
@@ -31,6 +36,7 @@ __all__ = [
     "model_slug",
     "offline_requested",
     "parse_config_text",
+    "project_dir",
     "sha256_of",
     "snapshot_dir_for",
 ]
@@ -38,10 +44,13 @@ __all__ = [
 CONFIG_FILE = "config.json"
 SNAPSHOT_META_FILE = "snapshot.json"
 SNAPSHOTS_ENV = "HARNESS_SNAPSHOTS_DIR"
-_HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
-_PINNED = re.compile(r"^[0-9a-f]{40}$")
-_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$")
+HUB_TIMEOUT = 5.0  # seconds for the harness's first Hub request; no network fails within it
+# Matched with fullmatch: `$` would also accept a trailing newline ("org/name\n").
+_HF_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}")
+_PINNED = re.compile(r"[0-9a-f]{40}")
+_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,254}")
 MAX_CONFIG_BYTES = 16 * 2**20
+MAX_SIZE_DIGITS = 18  # a size, count or parameter total of a Mantile config is below 10^18
 _MAX_INT_DIGITS = 100
 _JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 _JSON_TYPES[type(None)] = "null"
@@ -78,17 +87,22 @@ class ResolvedConfig:
 
 def is_hf_id(text: str) -> bool:
     """True when `text` has the shape of a Hub repo id `org/name` (no traversal, no odd chars)."""
-    return bool(_HF_ID.match(text)) and ".." not in text
+    return isinstance(text, str) and bool(_HF_ID.fullmatch(text)) and ".." not in text
 
 
 def is_pinned_revision(revision: str | None) -> bool:
     """True when `revision` is a full 40-hex commit sha."""
-    return bool(revision) and bool(_PINNED.match(revision or ""))
+    return isinstance(revision, str) and bool(_PINNED.fullmatch(revision))
 
 
 def is_valid_revision(revision: str) -> bool:
     """True when `revision` can name a branch, tag or commit (no traversal, no odd characters)."""
-    return bool(_REVISION.match(revision)) and ".." not in revision and "//" not in revision
+    return (
+        isinstance(revision, str)
+        and bool(_REVISION.fullmatch(revision))
+        and ".." not in revision
+        and "//" not in revision
+    )
 
 
 def model_slug(hf_id: str) -> str:
@@ -103,27 +117,97 @@ def offline_requested(offline: bool | None) -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+@contextlib.contextmanager
+def hub_offline(offline: bool = True) -> Iterator[None]:
+    """While inside (when `offline`), huggingface_hub refuses every HTTP request, whichever
+    library makes it (transformers' remote-code fetch included)."""
+    if not offline:
+        yield
+        return
+    from huggingface_hub import constants
+
+    previous = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = previous
+
+
+@contextlib.contextmanager
+def _quiet_hub() -> Iterator[None]:
+    """huggingface_hub's retry warnings are not the harness's output: one error line is."""
+    logger = logging.getLogger("huggingface_hub")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+@contextlib.contextmanager
+def _one_hub_request() -> Iterator[None]:
+    """hf_hub_download as one request: without its second round (after a failed first request
+    with nothing cached it retries five times with backoff, about 20 s with no network) and
+    without the telemetry side-request its user-agent header makes once per process (an agent
+    registry fetch with its own 3 s timeout). The harness asks once, within HUB_TIMEOUT, and
+    says what to do instead."""
+    from huggingface_hub import constants, file_download
+
+    patched = {
+        (file_download, "_DEFAULT_RETRY_ON_EXCEPTIONS"): (),
+        (file_download, "_DEFAULT_RETRY_ON_STATUS_CODES"): (),
+        (constants, "HF_HUB_DISABLE_TELEMETRY"): True,
+    }
+    previous = {place: getattr(*place) for place in patched if hasattr(*place)}
+    for (module, name), value in patched.items():
+        if (module, name) in previous:
+            setattr(module, name, value)
+    try:
+        yield
+    finally:
+        for (module, name), value in previous.items():
+            setattr(module, name, value)
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    try:
+        import httpx2
+    except ImportError:  # pragma: no cover - huggingface_hub depends on it
+        return isinstance(exc, OSError | TimeoutError)
+    return isinstance(exc, httpx2.TransportError | OSError | TimeoutError)
+
+
 def sha256_of(data: bytes) -> str:
     """Hex sha256 of raw bytes."""
     return hashlib.sha256(data).hexdigest()
 
 
 def find_snapshots_dir(start: Path | None = None) -> Path | None:
-    """Vendored snapshots dir: $HARNESS_SNAPSHOTS_DIR, else `cases/configs` in cwd or a parent."""
+    """Vendored snapshots: $HARNESS_SNAPSHOTS_DIR, else `cases/configs` in the working directory.
+
+    Never a parent's: a `cases/` folder above the working directory may belong to anyone (see
+    docs/security.md), so only the folder the harness runs in, or one named explicitly, counts.
+    """
+    cases = project_dir("cases", start)
+    return case_snapshots_dir(cases) if cases is not None else _env_snapshots()
+
+
+def case_snapshots_dir(cases_dir: str | os.PathLike[str]) -> Path:
+    """Vendored snapshots of a cases folder: $HARNESS_SNAPSHOTS_DIR, else `<cases_dir>/configs`."""
+    return _env_snapshots() or Path(cases_dir) / "configs"
+
+
+def _env_snapshots() -> Path | None:
     env = os.environ.get(SNAPSHOTS_ENV)
-    if env:
-        return Path(env)
-    return find_upward("cases/configs", start)
+    return Path(env) if env else None
 
 
-def find_upward(relative: str, start: Path | None = None) -> Path | None:
-    """The folder `relative` below the working directory (or `start`) or its nearest parent."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / relative
-        if candidate.is_dir():
-            return candidate
-    return None
+def project_dir(relative: str, start: Path | None = None) -> Path | None:
+    """The folder `relative` inside the working directory (or `start`), if it is a folder."""
+    candidate = (start or Path.cwd()) / relative
+    return candidate if candidate.is_dir() else None
 
 
 def snapshot_dir_for(hf_id: str, snapshots_dir: Path) -> Path:
@@ -164,6 +248,21 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+def _size_int(text: str) -> int:
+    """An integer that can be a size or count: at most MAX_SIZE_DIGITS digits."""
+    digits = len(text.lstrip("-"))
+    if digits > MAX_SIZE_DIGITS:
+        raise _NotStrictJSON(f"an integer of {digits:,} digits is no size or count; fix the number")
+    return int(text)
+
+
+def _size_float(text: str) -> float:
+    value = _finite_float(text)
+    if abs(value) >= 10**MAX_SIZE_DIGITS:
+        raise _NotStrictJSON(f"{text} is no size or count (10^{MAX_SIZE_DIGITS} or more); fix it")
+    return value
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -178,18 +277,39 @@ def parse_config_text(
     where: str,
     fix: str = "fix the file or download config.json again",
     *,
+    sizes_only: bool = False,
     allow_infinity: bool = False,
 ) -> Any:
-    """Parse strict JSON: no NaN/Infinity, no duplicate keys; InvalidConfigError naming `where`.
+    """Parse strict JSON: no NaN/Infinity, no duplicate keys, no lone surrogates.
 
-    `allow_infinity`: accept `Infinity`/`-Infinity`, as a transformers config.json may hold.
+    Raises InvalidConfigError naming `where`. With `sizes_only` (a Mantile config, whose numbers
+    are sizes, counts and totals), a number of MAX_SIZE_DIGITS digits or more is refused too, so no
+    later arithmetic on it can overflow a float. `allow_infinity`: accept `Infinity`/`-Infinity`,
+    as a transformers config.json may hold them.
     """
+    parsed = _parse_strict(data, where, fix, sizes_only, allow_infinity)
+    try:
+        # A lone surrogate ("\ud800") parses, but cannot be written out or printed as UTF-8.
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        shown = ascii(exc.object[exc.start : exc.end])[1:-1]
+        raise InvalidConfigError(
+            f"{where} holds a lone UTF-16 surrogate ({shown}) in a string, which is not text; {fix}"
+        ) from None
+    except RecursionError:
+        raise InvalidConfigError(f"{where} nests JSON too deeply to be a config; {fix}") from None
+    return parsed
+
+
+def _parse_strict(
+    data: bytes, where: str, fix: str, sizes_only: bool, allow_infinity: bool = False
+) -> Any:
     try:
         return json.loads(
             data.decode("utf-8"),
             parse_constant=_infinity_only if allow_infinity else _refuse_constant,
-            parse_float=_finite_float,
-            parse_int=_bounded_int,
+            parse_float=_size_float if sizes_only else _finite_float,
+            parse_int=_size_int if sizes_only else _bounded_int,
             object_pairs_hook=_unique_keys,
         )
     except UnicodeDecodeError as exc:
@@ -220,10 +340,13 @@ def _first_line(exc: BaseException) -> str:
 def load_config_file(path: Path) -> tuple[dict[str, Any], bytes]:
     """Read and parse a config.json, raising InvalidConfigError with file, line and column."""
     try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_CONFIG_BYTES + 1)
-    except IsADirectoryError:
-        raise InvalidConfigError(f"{path} is a folder, not a config.json file") from None
+        data = read_regular_file(path, MAX_CONFIG_BYTES)
+    except NotARegularFileError as exc:
+        if exc.kind == "a folder":
+            raise InvalidConfigError(f"{path} is a folder, not a config.json file") from None
+        raise InvalidConfigError(
+            f"{path} {exc.strerror}; pass the {path.name} file itself"
+        ) from None
     except OSError as exc:
         raise ConfigNotFoundError(
             f"cannot read {path}: {exc.strerror or exc}; check the path and its permissions"
@@ -324,9 +447,10 @@ def _shown(text: str, limit: int = 100) -> str:
 
 
 def _is_local(path: Path) -> bool:
-    """True for an existing file or folder; False where the OS refuses the name (too long, NUL)."""
+    """True for anything at `path` (file, folder, FIFO, device, even a dangling symlink), so a
+    special file is reported for what it is; False where the OS refuses the name (too long, NUL)."""
     try:
-        return path.is_dir() or path.is_file()
+        return path.exists() or path.is_symlink()
     except (OSError, ValueError):
         return False
 
@@ -352,13 +476,23 @@ def _from_local_path(text: str, local: Path) -> ResolvedConfig:
 def _from_snapshot(hf_id: str, revision: str | None, snapshots: Path) -> ResolvedConfig | None:
     folder = snapshot_dir_for(hf_id, snapshots)
     path = folder / CONFIG_FILE
-    if not path.is_file():
-        return None
     meta_path = folder / SNAPSHOT_META_FILE
-    meta: dict[str, Any] = {}
-    if meta_path.is_file():
-        loaded, _ = load_config_file(meta_path)
-        meta = _checked_snapshot_meta(loaded, meta_path)
+    if not _is_local(path) and not _is_local(meta_path):
+        return None
+    if not _is_local(meta_path):
+        raise InvalidConfigError(
+            f"the vendored snapshot of {hf_id} has no snapshot.json in {folder}, so nothing pins "
+            f"its config.json (its sha256, revision and provenance); re-vendor it with "
+            f"`harness add {hf_id} --config <the config.json you trust>` after moving the folder "
+            "away, or write snapshot.json with the sha256 of config.json"
+        )
+    if not _is_local(path):
+        raise InvalidConfigError(
+            f"the vendored snapshot of {hf_id} in {folder} has a snapshot.json but no config.json; "
+            f"restore config.json, or delete the folder and vendor it again with `harness add`"
+        )
+    loaded, _ = load_config_file(meta_path)
+    meta = _checked_snapshot_meta(loaded, meta_path)
     pinned = meta.get("revision")
     if revision is not None and pinned is not None and revision != pinned:
         return None
@@ -424,7 +558,10 @@ def _from_hub(hf_id: str, revision: str | None, token: str | None) -> ResolvedCo
     from huggingface_hub import hf_hub_download
 
     try:
-        downloaded = hf_hub_download(hf_id, CONFIG_FILE, revision=revision, token=token)
+        with _quiet_hub(), _one_hub_request():
+            downloaded = hf_hub_download(
+                hf_id, CONFIG_FILE, revision=revision, token=token, etag_timeout=HUB_TIMEOUT
+            )
     except hub_errors.GatedRepoError:
         raise GatedRepoError(
             f"{hf_id} is gated: accept its licence on its Hub page, then authenticate with "
@@ -441,10 +578,7 @@ def _from_hub(hf_id: str, revision: str | None, token: str | None) -> ResolvedCo
             "or authenticate with `hf auth login` / HF_TOKEN if it is private"
         ) from None
     except hub_errors.LocalEntryNotFoundError as exc:
-        raise ConfigNotFoundError(
-            f"could not reach the Hub for {hf_id} ({type(exc).__name__}); "
-            "work offline with a vendored snapshot (`harness add`) or check the network"
-        ) from None
+        raise _unreachable(hf_id, exc) from None
     except hub_errors.EntryNotFoundError:
         raise ConfigNotFoundError(
             f"{hf_id} has no config.json at revision {revision or 'main'}; "
@@ -458,6 +592,8 @@ def _from_hub(hf_id: str, revision: str | None, token: str | None) -> ResolvedCo
             "else retry later or vendor its config.json with `harness add`"
         ) from None
     except Exception as exc:  # network and validation errors; their text may carry the token
+        if _is_network_error(exc):
+            raise _unreachable(hf_id, exc) from None
         raise ConfigNotFoundError(
             f"could not download {hf_id}'s config.json from the Hub ({type(exc).__name__}); "
             "work offline with a vendored snapshot (`harness add`) or check the network and id"
@@ -472,4 +608,12 @@ def _from_hub(hf_id: str, revision: str | None, token: str | None) -> ResolvedCo
         hf_id=hf_id,
         path=str(path),
         revision=revision,
+    )
+
+
+def _unreachable(hf_id: str, exc: BaseException) -> ConfigNotFoundError:
+    return ConfigNotFoundError(
+        f"could not reach the Hub for {hf_id} ({type(exc).__name__}): no network? Pass --offline "
+        "(or set HF_HUB_OFFLINE=1) to use only vendored snapshots and the HF cache, vendor the "
+        f"config with `harness add {hf_id} --config config.json`, or check the network"
     )

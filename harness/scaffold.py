@@ -13,8 +13,22 @@ from pathlib import Path
 from typing import Any
 
 from .build import BuildResult, build_from_inspection
-from .cases import STRUCTURE_FACTS, case_file_name, case_files, load_case_file
-from .errors import CaseError, ConfigNotFoundError, HarnessError, OfflineSnapshotMissingError
+from .cases import (
+    CHECKPOINT_FACT,
+    STRUCTURE_FACTS,
+    case_file_name,
+    case_files,
+    declared_hf_id,
+)
+from .checkpoint import (
+    CHECKPOINT_FILE,
+    CheckpointSummary,
+    CheckpointUnavailableError,
+    read_hub_checkpoint,
+    refresh_hint,
+    summary_json,
+)
+from .errors import CaseError, ConfigNotFoundError, OfflineSnapshotMissingError
 from .resolve import (
     CONFIG_FILE,
     SNAPSHOT_META_FILE,
@@ -24,11 +38,21 @@ from .resolve import (
     is_pinned_revision,
     is_valid_revision,
     load_config_file,
+    offline_requested,
     sha256_of,
     snapshot_dir_for,
 )
 
-__all__ = ["Scaffold", "add_model", "case_source", "next_steps", "prepare_scaffold", "todo_claims"]
+__all__ = [
+    "Scaffold",
+    "add_model",
+    "case_source",
+    "checkpoint_claim_lines",
+    "next_steps",
+    "prepare_scaffold",
+    "read_checkpoint",
+    "todo_claims",
+]
 
 _HUB = "https://huggingface.co"
 _PREFILLED_NOTE = "pre-filled by `harness add` from config.json"
@@ -47,6 +71,8 @@ class Scaffold:
     case_text: str
     result: BuildResult
     already_vendored: bool = False  # the same config.json is vendored: keep its snapshot.json
+    checkpoint: CheckpointSummary | None = None  # the Hub's safetensors metadata, when read
+    checkpoint_note: str = ""  # why it was not read, and how to read it later
 
     @property
     def files(self) -> dict[Path, bytes]:
@@ -57,8 +83,14 @@ class Scaffold:
             self.snapshot_dir / CONFIG_FILE: self.config_bytes,
             self.snapshot_dir / SNAPSHOT_META_FILE: dump_json(self.snapshot_meta).encode(),
         }
+        checkpoint = (
+            {self.snapshot_dir / CHECKPOINT_FILE: summary_json(self.checkpoint).encode()}
+            if self.checkpoint is not None
+            else {}
+        )
         return {
             **({} if self.already_vendored else snapshot),
+            **checkpoint,
             self.case_path: self.case_text.encode(),
         }
 
@@ -87,7 +119,7 @@ def _read_source_config(
         path = Path(config_path)
         if path.is_dir():
             path = path / CONFIG_FILE
-        if not path.is_file():
+        if not (path.exists() or path.is_symlink()):  # a FIFO or device is refused by its kind
             raise ConfigNotFoundError(
                 f"--config {path} does not exist; pass the model's config.json downloaded "
                 f"from {_HUB}/{hf_id}"
@@ -116,12 +148,50 @@ def todo_claims(result: BuildResult) -> tuple[str, ...]:
     return ("total_params", "active_params") if moe else ("total_params",)
 
 
+def checkpoint_claim_lines(
+    hf_id: str, result: BuildResult, summary: CheckpointSummary | None, indent: str = "        "
+) -> list[str]:
+    """The `checkpoint_params` claim: filled from a summary (terms from reconcile), else TODO."""
+    from .reconcile import reconcile
+
+    name = repr(CHECKPOINT_FACT)
+    if summary is None:
+        return [
+            f"{indent}{name}: CheckpointClaim(",
+            f"{indent}    TODO,",
+            f"{indent}    source={f'TODO: {refresh_hint(hf_id)}'!r},",
+            f"{indent}),",
+        ]
+    rec = reconcile(result.inspection, result.structure, summary)
+    how = "read from the safetensors headers" if summary.has_headers else summary.obtained
+    at = f" at {summary.revision}" if summary.revision else ""
+    lines = [
+        f"{indent}{name}: CheckpointClaim(",
+        f"{indent}    {summary.total:_},",
+        f"{indent}    scope={f'hub safetensors total{at} ({how})'!r},",
+        f"{indent}    source={summary.source!r},",
+    ]
+    if rec.explained:
+        reason = "; ".join(f"{t.kind} {t.params:+,}: {t.detail}" for t in rec.terms)
+        lines += [
+            f"{indent}    expected_difference={rec.explained:_},",
+            f"{indent}    reason={reason!r},",
+        ]
+    if rec.unexplained:
+        lines += [
+            f"{indent}    unexplained={rec.unexplained:_},",
+            f"{indent}    unexplained_reason='TODO: no term explains this; find out why',",
+        ]
+    return [*lines, f"{indent}),"]
+
+
 def case_source(
     hf_id: str,
     revision: str | None,
     result: BuildResult,
     *,
     trust_remote_code: bool = False,
+    checkpoint: CheckpointSummary | None = None,
     native_class: bool = False,
 ) -> str:
     """The Python text of a new case file: observed structural facts, TODO public claims."""
@@ -139,7 +209,7 @@ def case_source(
         "paper and cite that instead.",
         '"""',
         "",
-        "from harness import TODO, Claim, Fact, ModelCase",
+        "from harness import TODO, CheckpointClaim, Claim, Fact, ModelCase",
         "",
         f"CONFIG = {config_url!r}",
         f"PREFILLED = {_PREFILLED_NOTE!r}",
@@ -159,6 +229,7 @@ def case_source(
             "            source='TODO: the page that publishes it',",
             "        ),",
         ]
+    lines += checkpoint_claim_lines(hf_id, result, checkpoint)
     lines += [
         f"        {name!r}: Fact({observed[name]!r}, source=CONFIG, note=PREFILLED),"
         for name in STRUCTURE_FACTS
@@ -176,14 +247,17 @@ def _refuse_existing(
             f"{case_path} already exists; edit it, or delete it first to scaffold {hf_id} again"
         )
     for path in case_files(cases_dir):
-        try:
-            declared = load_case_file(path).hf_id
-        except HarnessError:
-            continue
-        if declared == hf_id:
+        # Read, never imported: `add` does not run the other case files of the folder.
+        if declared_hf_id(path) == hf_id:
             raise CaseError(f"{path} already declares {hf_id}; edit that case instead")
     vendored = snapshot_dir / CONFIG_FILE
-    if vendored.exists() and vendored.read_bytes() != config_bytes:
+    meta_path = snapshot_dir / SNAPSHOT_META_FILE
+    if (meta_path.exists() or meta_path.is_symlink()) and not vendored.exists():
+        raise CaseError(
+            f"{meta_path} exists but {vendored} does not: a snapshot.json without its config "
+            f"would make a case that cannot build; delete {snapshot_dir} or restore config.json"
+        )
+    if vendored.exists() and load_config_file(vendored)[1] != config_bytes:
         raise CaseError(
             f"{vendored} already holds a different config for {hf_id}; delete "
             f"{snapshot_dir} to vendor the new one (goldens and gap reports will change)"
@@ -251,10 +325,12 @@ def prepare_scaffold(
         path=str(source.path),
         revision=pinned,
         provenance=source.provenance,
+        offline=offline_requested(offline),  # reaches the opted-in remote-code fetch too
         native_class=native_class,
     )
     inspection = inspect_resolved(resolved, trust_remote_code=trust_remote_code, revision=pinned)
     result = build_from_inspection(inspection)
+    checkpoint, checkpoint_note = read_checkpoint(hf_id, pinned, offline=offline, token=token)
     meta = existing or {
         "hf_id": hf_id,
         "revision": pinned,
@@ -274,40 +350,86 @@ def prepare_scaffold(
             pinned,
             result,
             trust_remote_code=trust_remote_code,
+            checkpoint=checkpoint,
             native_class=native_class,
         ),
         result,
         already_vendored=existing is not None,
+        checkpoint=checkpoint,
+        checkpoint_note=checkpoint_note,
     )
 
 
-def add_model(scaffold: Scaffold) -> list[Path]:
-    """Write the scaffold's files atomically; on a failure remove what this call wrote."""
-    from .writers import atomic_write_bytes
-
-    written: list[Path] = []
+def read_checkpoint(
+    hf_id: str, revision: str | None, *, offline: bool | None, token: str | None
+) -> tuple[CheckpointSummary | None, str]:
+    """The Hub's safetensors metadata for the pinned revision, or None and what to do later."""
+    if offline_requested(offline):
+        return None, f"offline: the checkpoint total was not read; later, {refresh_hint(hf_id)}"
     try:
-        for path, data in scaffold.files.items():
-            if path.exists() and path.read_bytes() == data:
-                continue
-            written.append(atomic_write_bytes(path, data))
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
-    return written
+        return read_hub_checkpoint(hf_id, revision, token=token), ""
+    except CheckpointUnavailableError as exc:
+        return None, f"{exc}; later, {refresh_hint(hf_id)}"
+
+
+def add_model(scaffold: Scaffold) -> list[Path]:
+    """Write the scaffold's files as one output: all of them, or (on a failure) none."""
+    from .writers import holds, write_files
+
+    return write_files(
+        {path: data for path, data in scaffold.files.items() if not holds(path, data)}
+    )
 
 
 def next_steps(scaffold: Scaffold) -> list[str]:
     """What the person who ran `harness add` does next, in order."""
     claims = todo_claims(scaffold.result)
     case = scaffold.case_path.as_posix()
+    checkpoint = (
+        f"; checkpoint_params is TODO too: {scaffold.checkpoint_note}"
+        if scaffold.checkpoint is None
+        else ""
+    )
     return [
         f"fill in the TODO claims ({', '.join(claims)}) in {case} with public sources; "
-        "check the pre-filled structural facts against the model card and cite it",
-        f"run `python3 -m pytest {case}`: the TODO claims fail until they are filled, the "
-        "golden is missing until step 3",
+        f"check the pre-filled structural facts against the model card and cite it{checkpoint}",
+        "run `python3 -m nox -s conformance`: the TODO claims fail until they are filled, the "
+        "golden and gap reports are missing until step 3",
         "run `python3 -m nox -s snapshots` to write the golden config and the gap reports, "
         "and review the printed diff",
         f"commit {case}, {scaffold.snapshot_dir.as_posix()}/, golden/ and gaps/ together",
     ]
+
+
+def vendor_checkpoint(
+    hf_id: str,
+    *,
+    cases_dir: str | os.PathLike[str] = "cases",
+    offline: bool | None = None,
+    token: str | None = None,
+    recorded: CheckpointSummary | None = None,
+) -> tuple[Path, CheckpointSummary, BuildResult]:
+    """Write checkpoint.json beside a vendored config: from the Hub, or a recorded summary."""
+    from .build import build_model_config
+    from .resolve import get_model_config
+
+    snapshot_dir = snapshot_dir_for(hf_id, Path(cases_dir) / "configs")
+    if not (snapshot_dir / CONFIG_FILE).is_file():
+        raise CaseError(
+            f"{hf_id} has no vendored config in {snapshot_dir}; run `harness add {hf_id}` first"
+        )
+    resolved = get_model_config(hf_id, offline=True, snapshots_dir=Path(cases_dir) / "configs")
+    if recorded is None:
+        if offline_requested(offline):
+            raise CheckpointUnavailableError(
+                f"offline: {hf_id}'s safetensors metadata needs the Hub; run online, or vendor a "
+                "recorded total with --total N --source URL"
+            )
+        summary = read_hub_checkpoint(hf_id, resolved.revision, token=token)
+    else:
+        summary = recorded
+    result = build_model_config(resolved.path or hf_id, offline=True)
+    from .writers import atomic_write_text
+
+    path = atomic_write_text(snapshot_dir / CHECKPOINT_FILE, summary_json(summary))
+    return path, summary, result

@@ -74,6 +74,7 @@ _UP = {
     "fc_in",
     "intermediate",
     "linear_fc1",
+    "layer_1",
     "wi",
     "Wi",
     "wi_1",
@@ -90,6 +91,7 @@ _DOWN = {
     "output",
     "output_linear",
     "linear_fc2",
+    "layer_2",
     "wo",
     "Wo",
     "w_out",
@@ -964,7 +966,9 @@ def _unnamed_block(
     if _is_moe(path, records, arch, hidden):
         rest, norms = _split_norms(path, index, records)
         return [_moe(path, index, module_class, rest, arch, hidden, context.findings), *norms]
-    roles = {_role(r, path)[0] for r in params if len(r.shape) == 2}
+    roles = {_role(r, path)[0] for r in params if len(r.shape) == 2} | {
+        r.leaf for r in params if r.module_path == path and len(r.shape) == 3
+    }
     if _named_like(block, _ATTENTION_WORDS) and roles & (_Q | _QKV) and roles & _O:
         rest, norms = _split_norms(path, index, records)
         layer_type = (
@@ -978,7 +982,9 @@ def _unnamed_block(
         if _named_like(block, ("cross", "encdec", "encoder_attn")):
             component = replace(component, kind="cross_attention")
         return [component, *norms]
-    if _named_like(block, ("mlp", "ffn", "feed_forward", "feedforward", "densereludense")):
+    if block == "ff" or _named_like(
+        block, ("mlp", "ffn", "feed_forward", "feedforward", "densereludense")
+    ):
         rest, norms = _split_norms(path, index, records)
         attrs = _dense_mlp_attrs(path, rest, hidden)
         if attrs["weight_params"]:
@@ -1197,6 +1203,10 @@ def _attention(
             weights[role] = record
         elif record.module_path == path and record.leaf == "in_proj_weight":
             weights["in_proj"] = record  # torch's nn.MultiheadAttention: q, k, v in one matrix
+        elif record.module_path == path and len(record.shape) == 3 and record.leaf in projections:
+            weights[record.leaf] = _per_head_matrix(record)
+        elif record.module_path == path and (record.leaf == "r" or record.leaf.startswith("r_")):
+            extras["relative"].append(record)  # XLNet's relative-position projection and biases
         elif (direct and role in _ATTENTION_GATES) or (
             record.module_path == path and record.leaf == "gate_bias"
         ):
@@ -1305,6 +1315,15 @@ def _attention(
     if gate_weight is not None and _out_features(gate_weight) != d_q:
         attrs["gate_width"] = _out_features(gate_weight)
     return Component("attention", path, index, module_class, tuple(records), attrs)
+
+
+def _per_head_matrix(record: TensorRecord) -> TensorRecord:
+    """A projection kept per head, [H, heads, head_dim] (XLNet's q, k, v, o), as the matrix it
+    is: (heads x head_dim) out of H for q/k/v, H out of (heads x head_dim) for o."""
+    hidden, heads, width = record.shape
+    inner = heads * width
+    shape = (hidden, inner) if record.leaf in _O else (inner, hidden)
+    return replace(record, shape=shape)
 
 
 def _mla(

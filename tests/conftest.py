@@ -30,6 +30,18 @@ def case_options(hf_id: str) -> dict:
     return {"native_class": True} if case is not None and case.native_class else {}
 
 
+def vendor_snapshot(folder: Path, config: dict) -> Path:
+    """Vendor `config` in `folder` as `harness add` does: config.json plus its snapshot.json."""
+    import hashlib
+
+    folder.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(config).encode()
+    (folder / "config.json").write_bytes(data)
+    meta = {"sha256": hashlib.sha256(data).hexdigest(), "revision": None}
+    (folder / "snapshot.json").write_text(json.dumps(meta))
+    return folder / "config.json"
+
+
 def snapshot_meta(hf_id: str) -> dict:
     """The snapshot.json of one vendored model."""
     return json.loads((SNAPSHOTS / hf_id / "snapshot.json").read_text())
@@ -73,3 +85,28 @@ TINY_LLAMA = {
     "vocab_size": 256,
     "tie_word_embeddings": False,
 }
+
+# phi: an untied LM head with a bias of vocab_size values (as phi-2's 51,200).
+TINY_PHI = {
+    "architectures": ["PhiForCausalLM"],
+    "model_type": "phi",
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_attention_heads": 4,
+    "num_hidden_layers": 2,
+    "vocab_size": 256,
+}
+
+
+def disk_full_for(monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """Make harness.writers fail with ENOSPC while writing any file whose name ends in `suffix`."""
+    import harness.writers
+
+    real = harness.writers._write_temporary
+
+    def write(target: Path, temporary: Path, data: bytes) -> None:
+        if target.suffix == suffix:
+            raise OSError(28, "No space left on device")
+        real(target, temporary, data)
+
+    monkeypatch.setattr(harness.writers, "_write_temporary", write)

@@ -15,13 +15,17 @@ from harness.errors import CaseError, ConfigNotFoundError, HarnessError, Invalid
 from harness.resolve import sha256_of
 from harness.scaffold import add_model, prepare_scaffold
 
-from .conftest import SNAPSHOTS, TINY_LLAMA
+from .conftest import SNAPSHOTS, TINY_LLAMA, disk_full_for
 
 pytest_plugins = ["pytester"]
 
 HF_ID = "acme/tiny-llama"
 CASE_NAME = "test_acme_tiny_llama.py"
 TODO_CLAIM = re.compile(r"'total_params': Claim\(\n            TODO,\n.*?\n        \),", re.S)
+TODO_CHECKPOINT = re.compile(
+    r"        'checkpoint_params': CheckpointClaim\(\n            TODO,\n.*?\n        \),\n", re.S
+)
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
 @pytest.fixture
@@ -132,19 +136,10 @@ def test_add_offline_without_a_config_says_how_to_vendor(tmp_path: Path) -> None
 def test_a_failed_write_leaves_nothing_behind(
     tmp_path: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.writers
-
     cases = tmp_path / "cases"
     scaffold = prepare_scaffold(HF_ID, config_path=config_file, cases_dir=cases)
-    real = harness.writers.atomic_write_bytes
-
-    def fail_on_case(path: Path, data: bytes) -> Path:
-        if path.suffix == ".py":
-            raise OSError("disk full")
-        return real(path, data)
-
-    monkeypatch.setattr(harness.writers, "atomic_write_bytes", fail_on_case)
-    with pytest.raises(OSError, match="disk full"):
+    disk_full_for(monkeypatch, ".py")
+    with pytest.raises(OSError, match="No space left on device"):
         add_model(scaffold)
     assert files_under(cases) == []
 
@@ -174,7 +169,9 @@ def test_end_to_end_add_fails_on_todo_then_fill_snapshot_and_green(
     first.stdout.fnmatch_lines(
         [
             "*total_params: TODO claim: fill in the published value with its source*",
+            "*checkpoint_params: TODO claim: `harness checkpoint acme/tiny-llama` (online)*",
             "*FAILED cases/test_acme_tiny_llama.py::total_params*",
+            "*FAILED cases/test_acme_tiny_llama.py::checkpoint_params*",
             "*FAILED cases/test_acme_tiny_llama.py::golden*",
         ]
     )
@@ -189,6 +186,18 @@ def test_end_to_end_add_fails_on_todo_then_fill_snapshot_and_green(
     )
     text, replaced = TODO_CLAIM.subn(filled, case_path.read_text())
     assert replaced == 1
+    # offline, the checkpoint claim is filled later from a recorded total: `harness checkpoint`
+    # vendors checkpoint.json and prints the claim to paste
+    recorded = ["checkpoint", HF_ID, "--total", str(total), "--source", "https://example.org/r"]
+    from contextlib import redirect_stdout
+    from io import StringIO
+
+    printed = StringIO()
+    with redirect_stdout(printed):
+        assert main([*recorded, "--cases-dir", "cases", "--offline"]) == 0
+    claim = printed.getvalue().split("the claim for the case's facts:\n")[1]
+    text, replaced = TODO_CHECKPOINT.subn(claim, text)
+    assert replaced == 1
     case_path.write_text(text)
 
     update = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--snapshot-update")
@@ -201,6 +210,45 @@ def test_end_to_end_add_fails_on_todo_then_fill_snapshot_and_green(
     before = first.parseoutcomes()
     # golden/ now exists, so its no_orphans and gap_reports_current items join the case's items.
     assert final.parseoutcomes() == {"passed": before["passed"] + before["failed"] + 2}
+
+
+def test_add_on_a_fake_hub_vendors_the_checkpoint_and_a_passing_claim(
+    pytester: pytest.Pytester, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Online (mocked huggingface_hub): checkpoint.json is vendored and the claim is filled."""
+    from types import SimpleNamespace
+
+    import huggingface_hub
+
+    from harness.inspection import inspect_config
+
+    built = inspect_config(TINY_LLAMA)
+    headers = {t.name: SimpleNamespace(dtype="F32", shape=list(t.shape)) for t in built.params}
+    metadata = SimpleNamespace(
+        files_metadata={"model.safetensors": SimpleNamespace(tensors=headers)}
+    )
+    asked: list[str | None] = []
+
+    def fake(repo_id: str, *, revision: str | None = None, token: object = None) -> object:
+        asked.append(revision)
+        return metadata
+
+    monkeypatch.setattr(huggingface_hub, "get_safetensors_metadata", fake)
+    monkeypatch.chdir(pytester.path)
+    pytester.makeini("[pytest]\ntestpaths = cases\n")
+    scaffold = prepare_scaffold(
+        HF_ID, config_path=config_file, revision=COMMIT, cases_dir="cases", offline=False
+    )
+    written = [p.as_posix() for p in add_model(scaffold)]
+    assert asked == [COMMIT]
+    assert "cases/configs/acme/tiny-llama/checkpoint.json" in written
+    vendored = json.loads((pytester.path / written[2]).read_text())
+    assert vendored["obtained"] == "safetensors-headers" and vendored["revision"] == COMMIT
+    assert vendored["total"] == built.total_params
+    case = load_case_file(pytester.path / "cases" / CASE_NAME)
+    assert case.facts["checkpoint_params"].value == built.total_params
+    run = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "checkpoint_params")
+    run.assert_outcomes(passed=1)
 
 
 def test_add_from_the_hf_cache_pins_the_commit_it_came_from(

@@ -221,22 +221,21 @@ def _golden_params() -> list[Any]:
 
 
 @pytest.mark.parametrize("path", _golden_params())
-def test_every_golden_passes_with_only_declared_gaps_as_warnings(path: Path) -> None:
+def test_every_golden_passes_and_its_gaps_are_out_of_the_loaders_way(path: Path) -> None:
+    """No errors; every class the loader reads exists; gaps sit in unsupported_layer_types."""
     config = load_mantile_config(path)
     findings = audit_config(config, dry_run(config["hf_model_id"]))
-    assert errors_of(findings) == []
-    gaps = {e["name"] for e in config["layer_types"] if e["supported"] is False}
-    for finding in findings:
-        assert (finding.code, finding.severity) == ("unknown-class", "warning"), finding.line()
-        assert finding.entry in gaps
-        assert "HTTP 500" in finding.message and "supported: false" in finding.message
+    assert errors_of(findings) == [], [f.line() for f in findings]
+    assert not [f for f in findings if f.code in {"unknown-class", "supported-ignored"}]
+    assert all(e["supported"] is False for e in config["unsupported_layer_types"])
 
 
 # --------------------------------------------------------------------------- mutations
 
 
 def _entry(config: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(e for e in config["layer_types"] if e["name"] == name)
+    entries = [*config["layer_types"], *config.get("unsupported_layer_types", [])]
+    return next(e for e in entries if e["name"] == name)
 
 
 def _specs(name: str, **changes: Any) -> Callable[[dict[str, Any]], None]:
@@ -267,7 +266,19 @@ def _top(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 def _drop(name: str) -> Callable[[dict[str, Any]], None]:
     def mutate(config: dict[str, Any]) -> None:
-        config["layer_types"] = [e for e in config["layer_types"] if e["name"] != name]
+        for key in ("layer_types", "unsupported_layer_types"):
+            config[key] = [e for e in config.get(key, []) if e["name"] != name]
+
+    return mutate
+
+
+def _load_gap(name: str) -> Callable[[dict[str, Any]], None]:
+    """Move an unsupported entry into layer_types, as if Mantile could load its class."""
+
+    def mutate(config: dict[str, Any]) -> None:
+        gap = _entry(config, name)
+        config["unsupported_layer_types"].remove(gap)
+        config["layer_types"].append(gap)
 
     return mutate
 
@@ -345,7 +356,17 @@ MUTATIONS = [
     M("wrong-size-total", LLAMA_70B, _specs("mlp", intermediate_size=28_671),
       "modelled-total", "error", "<config>", "-0.003%", 70_553_706_496, 70_551_740_416),
     M("no-lm-head", LLAMA_70B, _drop("lm_head"), "missing-lm-head", "error", "lm_head",
-      "LMHeadLayer, supported: false", 1_050_673_152, 0),
+      'add this exact stand-in to layer_types (same parameters, weight bytes and FLOPs at '
+      'parallelism 1): {"name": "lm_head", "class": "MLPLayer"', 1_050_673_152, 0),
+    M("gap-class-in-layer-types", GPT_OSS, _load_gap("attention_sinks"), "unknown-class",
+      "error", "attention_sinks", "HTTP 500), whatever `supported` says"),
+    M("gap-class-in-layer-types-advice", GPT_OSS, _load_gap("attention_sinks"),
+      "unknown-class", "error", "attention_sinks", "move the entry to unsupported_layer_types"),
+    M("duplicate-over-both-lists", GPT_OSS, _field("attention_sinks", "name", "moe"),
+      "duplicate-name", "error", "moe", "unique over both lists"),
+    M("stand-in-wrong-width", LLAMA_70B, _specs("lm_head", intermediate_size=64_127),
+      "class-parameters", "error", "lm_head", "MLPLayer on these specs gives 1,050,656,768",
+      1_050_673_152, 1_050_656_768),
     M("no-lm-head-layer-sum", LLAMA_70B, _drop("lm_head"), "layer-sum", "error",
       "total_params", "-1.489%", 70_553_706_496, 69_503_033_344),
     M("no-mlp", LLAMA_70B, _drop("mlp"), "missing-component", "error", "mlp",
@@ -398,21 +419,24 @@ def test_layers_dir_decides_which_classes_the_loader_knows(tmp_path: Path) -> No
     findings = audit_config(golden(LLAMA_70B), dry_run(LLAMA_70B), get_supported_layers(tmp_path))
     assert one(findings, "unknown-class", "mlp").severity == "error"
 
+    # A maintainer implemented AttentionSinksLayer: the gap may now be loaded from layer_types.
+    config = copy.deepcopy(golden(GPT_OSS))
+    _load_gap("attention_sinks")(config)
+    assert one(audit_config(config, dry_run(GPT_OSS)), "unknown-class", "attention_sinks")
     (tmp_path / "no_gated.py").write_text(
         source
-        + "\n\nclass LMHeadLayer(Layer):\n"
-        + "    def __init__(self, vocab_size, hidden_size, dtype, parallelism=None):\n"
+        + "\n\nclass AttentionSinksLayer(Layer):\n"
+        + "    def __init__(self, layer_idx, num_heads, dtype, parallelism=None):\n"
         + "        pass\n"
         + "    def parameter_count(self):\n"
         + "        return 0\n"
         + "    def flops(self, batch_size, seq_len, *, phase='prefill', context_len=None):\n"
         + "        return 0\n"
     )
-    findings = audit_config(golden(LLAMA_70B), dry_run(LLAMA_70B), get_supported_layers(tmp_path))
+    findings = audit_config(config, dry_run(GPT_OSS), get_supported_layers(tmp_path))
     assert not [f for f in findings if f.code == "unknown-class"]
-    assert one(findings, "supported-ignored", "lm_head").severity == "warning"
-    assert "tied=false is ignored" in one(findings, "ignored-spec", "lm_head").message
-    assert errors_of(findings) == []
+    assert one(findings, "supported-ignored", "attention_sinks").severity == "warning"
+    assert errors_of(findings) == [], [f.line() for f in findings]
 
 
 def test_finding_difference_and_percent() -> None:
@@ -526,8 +550,23 @@ def test_cli_check_golden_is_clean_with_status_0(capsys: pytest.CaptureFixture[s
     path = GOLDEN / "meta-llama_Llama-3.3-70B-Instruct.json"
     assert main(["check", str(path), "--offline"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("warning unknown-class  lm_head: class 'LMHeadLayer'")
-    assert lines[-1].startswith(f"{path}: 0 errors, 1 warning against")
+    assert lines == [
+        f"{path}: 0 errors, 0 warnings against the dry run of {LLAMA_70B} "
+        "(70,553,706,496 parameters)"
+    ]
+
+
+def test_cli_check_unknown_class_in_layer_types_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A gap class put back into layer_types (what Mantile crashes on) fails the check."""
+    config = copy.deepcopy(golden(GPT_OSS))
+    _load_gap("attention_sinks")(config)
+    path = tmp_path / "openai_gpt-oss-120b.json"
+    path.write_text(json.dumps(config))
+    assert main(["check", str(path), "--offline"]) == 1
+    out = capsys.readouterr().out
+    assert "error   unknown-class" in out and "AttentionSinksLayer" in out and "HTTP 500" in out
 
 
 def test_cli_check_json_and_explicit_model(capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,6 +26,7 @@ from harness.build import build_model_config
 from harness.cases import load_case_file
 from harness.cli import main
 from harness.dtypes import bytes_per_element
+from harness.gaps import case_results
 from harness.resolve import MAX_CONFIG_BYTES, get_model_config, sha256_of
 from harness.writers import save_tensor_inspection, write_build
 
@@ -247,6 +248,204 @@ def layers_dir_missing(place: Place) -> tuple[Call, list[str]]:
     missing = str(place.tmp / "no-such-layers")
     argv = ["build", path, "--layers-dir", missing, "--out", str(place.out), "--offline"]
     return build_and_write(path, place, layers_dir=missing), argv
+
+
+# --- round 2 (issue 16): special files, hostile text, field types, model size
+
+TINY_MIXTRAL = dict(
+    TINY_LLAMA,
+    model_type="mixtral",
+    architectures=["MixtralForCausalLM"],
+    num_local_experts=4,
+    num_experts_per_tok=2,
+)
+TINY_OPT = {
+    "architectures": ["OPTForCausalLM"],
+    "model_type": "opt",
+    "hidden_size": 64,
+    "ffn_dim": 128,
+    "num_attention_heads": 4,
+    "num_hidden_layers": 2,
+    "vocab_size": 256,
+    "word_embed_proj_dim": 64,
+    "max_position_embeddings": 128,
+}
+
+
+def special_config(kind: str) -> Callable[[Place], tuple[Call, list[str]]]:
+    """tmp/model/config.json as a FIFO, a symlink to a device, or a folder."""
+
+    def setup(place: Place) -> tuple[Call, list[str]]:
+        path = place.tmp / "model" / "config.json"
+        path.parent.mkdir(parents=True)
+        make_special(path, kind)
+        return model_input(str(path))(place)
+
+    return setup
+
+
+def make_special(path: Path, kind: str) -> None:
+    """Put a FIFO, a symlink to /dev/null or /dev/zero, or a folder at `path`."""
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to(f"/dev/{kind}")
+
+
+def device_model(place: Place) -> tuple[Call, list[str]]:
+    return model_input("/dev/null")(place)
+
+
+def special_snapshot(
+    missing: str = "", fifo: str = ""
+) -> Callable[[Place], tuple[Call, list[str]]]:
+    """A vendored snapshot of org/model with one file missing or replaced by a FIFO."""
+
+    def setup(place: Place) -> tuple[Call, list[str]]:
+        snapshots = place.tmp / "snapshots"
+        folder = snapshots / "org" / "model"
+        folder.mkdir(parents=True)
+        data = json.dumps(TINY_LLAMA).encode()
+        files = {"config.json": data, "snapshot.json": json.dumps({"sha256": sha256_of(data)})}
+        for name, content in files.items():
+            if name == fifo:
+                os.mkfifo(folder / name)
+            elif name != missing:
+                (folder / name).write_bytes(
+                    content if isinstance(content, bytes) else content.encode()
+                )
+        place.monkeypatch.setenv("HARNESS_SNAPSHOTS_DIR", str(snapshots))
+
+        def call() -> object:
+            return get_model_config("org/model", offline=True, snapshots_dir=snapshots)
+
+        return call, ["build", "org/model", "--out", str(place.out), "--offline"]
+
+    return setup
+
+
+def special_golden(kind: str) -> Callable[[Place], tuple[Call, list[str]]]:
+    """The file given to `harness check` is a FIFO, a device or a folder."""
+
+    def setup(place: Place) -> tuple[Call, list[str]]:
+        path = place.tmp / "golden.json"
+        make_special(path, kind)
+        argv = ["check", str(path), "--model", "meta-llama/Llama-3.2-1B", "--offline"]
+        return (lambda: load_mantile_config(path)), argv
+
+    return setup
+
+
+def golden_bytes(make: Callable[[Path], None]) -> Callable[[Place], tuple[Call, list[str]]]:
+    """A file for `harness check` written by `make`."""
+
+    def setup(place: Place) -> tuple[Call, list[str]]:
+        path = place.tmp / "golden.json"
+        make(path)
+        argv = ["check", str(path), "--model", "meta-llama/Llama-3.2-1B", "--offline"]
+        return (lambda: load_mantile_config(path)), argv
+
+    return setup
+
+
+def oversized_golden(path: Path) -> None:
+    with path.open("wb") as stream:
+        stream.write(b'{"layer_types": [], "pad": "' + b"x" * MAX_CONFIG_BYTES + b'"}')
+
+
+def golden_with(**fields: Any) -> Callable[[Path], None]:
+    def make(path: Path) -> None:
+        entry = {"name": "attention", "class": "AttentionLayer", "count": 16, "specs": {}}
+        config = {"model_id": "m", "layer_types": [dict(entry, **fields)]}
+        path.write_text(json.dumps(config).replace('"__BIG__"', "1" + "0" * 99))
+
+    return make
+
+
+def special_output(kind: str) -> Callable[[Place], tuple[Call, list[str]]]:
+    """--tensors-out names a FIFO, a symlink to /dev/null, a folder or a symlink to a file."""
+
+    def setup(place: Place) -> tuple[Call, list[str]]:
+        target = place.tmp / "tensors.csv"
+        if kind == "file-symlink":
+            (place.tmp / "real.csv").write_text("old\n")
+            target.symlink_to(place.tmp / "real.csv")
+        else:
+            make_special(target, kind)
+        argv = ["inspect", "meta-llama/Llama-3.2-1B", "--offline", "--tensors-out", str(target)]
+        return (lambda: save_tensor_inspection([], target)), argv
+
+    return setup
+
+
+def output_json_is_a_folder(place: Place) -> tuple[Call, list[str]]:
+    path = str(write_config(place, TINY_LLAMA))
+    out = place.tmp / "elsewhere"
+    (out / "model.json").mkdir(parents=True)
+
+    def call() -> object:
+        return write_build(build_model_config(path, offline=True, use_cache=False), out)
+
+    return call, ["build", path, "--out", str(out), "--offline"]
+
+
+def layers_file(make: Callable[[Path], None]) -> Callable[[Place], tuple[Call, list[str]]]:
+    """A --layers-dir holding one layer file made by `make`."""
+
+    def setup(place: Place) -> tuple[Call, list[str]]:
+        folder = place.tmp / "layers"
+        folder.mkdir()
+        make(folder / "attention.py")
+        path = str(write_config(place, TINY_LLAMA))
+        argv = ["build", path, "--layers-dir", str(folder), "--out", str(place.out), "--offline"]
+        return build_and_write(path, place, layers_dir=str(folder)), argv
+
+    return setup
+
+
+def deeply_nested_source(path: Path) -> None:
+    """200,000 unary minus signs: MemoryError inside Python's parser."""
+    path.write_text("x = " + "-" * 200_000 + "1\n")
+
+
+def long_chained_source(path: Path) -> None:
+    """A sum of 200,000 terms: RecursionError while the parser builds the tree."""
+    path.write_text("x = 1" + " + 1" * 200_000 + "\n")
+
+
+def case_fifo(place: Place) -> tuple[Call, list[str]]:
+    folder = place.tmp / "cases"
+    folder.mkdir()
+    path = folder / "test_bad.py"
+    os.mkfifo(path)
+    argv = ["gaps", "--cases-dir", str(folder), "--out", str(place.out), "--offline"]
+    return (lambda: load_case_file(path)), argv
+
+
+def cases_dir_fifo(place: Place) -> tuple[Call, list[str]]:
+    folder = place.tmp / "cases"
+    os.mkfifo(folder)
+    argv = ["gaps", "--cases-dir", str(folder), "--out", str(place.out), "--offline"]
+    return (lambda: case_results(folder)), argv
+
+
+def claim(**fields: str) -> Callable[[Place], tuple[Call, list[str]]]:
+    """A case whose total_params Claim has these keyword arguments (Python source text)."""
+    given = {"value": "1_000_000", "source": '"https://example.org"', "scope": '"all"', **fields}
+    arguments = ", ".join(f"{key}={value}" for key, value in given.items())
+    return case_input(
+        'CASE = ModelCase(hf_id="org/model", revision=None, '
+        f'facts={{"total_params": Claim({arguments})}})\n'
+    )
+
+
+def model_case(**fields: str) -> Callable[[Place], tuple[Call, list[str]]]:
+    """A case with these ModelCase keyword arguments (Python source text) added."""
+    given = {"hf_id": '"org/model"', "revision": "None", "facts": GOOD_FACTS[6:], **fields}
+    arguments = ", ".join(f"{key}={value}" for key, value in given.items())
+    return case_input(f"CASE = ModelCase({arguments})\n")
 
 
 CORPUS: tuple[BadInput, ...] = (
@@ -678,14 +877,337 @@ CORPUS: tuple[BadInput, ...] = (
         errors.CatalogError,
         ("no-such-layers",),
     ),
+    # --- round 2: inputs that are not regular files (never read, never block)
+    BadInput(
+        "config-is-a-fifo",
+        special_config("fifo"),
+        errors.InvalidConfigError,
+        (CONFIG_TAIL, r"is a FIFO \(named pipe\), not a regular file", "config.json file"),
+    ),
+    BadInput(
+        "config-links-to-dev-zero",
+        special_config("zero"),
+        errors.InvalidConfigError,
+        (CONFIG_TAIL, "is a character device, not a regular file"),
+    ),
+    BadInput(
+        "config-json-is-a-folder",
+        special_config("folder"),
+        errors.ConfigNotFoundError,
+        ("no config file at .*config.json/config.json",),
+    ),
+    BadInput(
+        "model-is-dev-null",
+        device_model,
+        errors.InvalidConfigError,
+        ("/dev/null is a character device, not a regular file",),
+    ),
+    BadInput(
+        "snapshot-without-snapshot-json",
+        special_snapshot(missing="snapshot.json"),
+        errors.InvalidConfigError,
+        ("org/model has no snapshot.json", "its sha256", "harness add"),
+    ),
+    BadInput(
+        "snapshot-json-is-a-fifo",
+        special_snapshot(fifo="snapshot.json"),
+        errors.InvalidConfigError,
+        (r"snapshot.json is a FIFO \(named pipe\), not a regular file",),
+    ),
+    BadInput(
+        "snapshot-config-is-a-fifo",
+        special_snapshot(fifo="config.json"),
+        errors.InvalidConfigError,
+        (r"model/config.json is a FIFO \(named pipe\), not a regular file",),
+    ),
+    BadInput(
+        "check-file-is-a-fifo",
+        special_golden("fifo"),
+        errors.InvalidConfigError,
+        (r"golden.json is a FIFO \(named pipe\), not a regular file",),
+    ),
+    BadInput(
+        "check-file-links-to-dev-zero",
+        special_golden("zero"),
+        errors.InvalidConfigError,
+        ("golden.json is a character device, not a regular file",),
+    ),
+    BadInput(
+        "check-file-larger-than-16-mib",
+        golden_bytes(oversized_golden),
+        errors.InvalidConfigError,
+        ("golden.json is larger than 16 MiB", "a Mantile config"),
+    ),
+    BadInput(
+        "check-with-20000-entries",
+        golden_bytes(
+            lambda path: path.write_text(json.dumps({"layer_types": [{"name": "n"}] * 20_000}))
+        ),
+        errors.InvalidConfigError,
+        ('"layer_types" has 20,000 entries, more than 16,384', "not a model config"),
+    ),
+    BadInput(
+        "check-spec-near-10-to-the-99",
+        golden_bytes(golden_with(specs={"hidden_size": "__BIG__", "num_heads": 4})),
+        errors.InvalidConfigError,
+        ("golden.json is not strict JSON", "100 digits", "no size or count"),
+    ),
+    BadInput(
+        "check-count-1e99",
+        golden_bytes(lambda path: path.write_text('{"layer_types": [{"count": 1e99}]}')),
+        errors.InvalidConfigError,
+        ("golden.json is not strict JSON", "1e99", "no size or count"),
+    ),
+    BadInput(
+        "check-entry-name-with-a-lone-surrogate",
+        golden_bytes(lambda path: path.write_text('{"layer_types": [{"name": "a\\udc80"}]}')),
+        errors.InvalidConfigError,
+        ("golden.json", "lone UTF-16 surrogate", r"\\udc80"),
+    ),
+    BadInput(
+        "layers-dir-deeply-nested-source",
+        layers_file(deeply_nested_source),
+        errors.CatalogError,
+        ("cannot scan layer file .*attention.py", "nests too deeply"),
+    ),
+    BadInput(
+        "layers-dir-very-long-expression",
+        layers_file(long_chained_source),
+        errors.CatalogError,
+        ("cannot scan layer file .*attention.py", "nests too deeply"),
+    ),
+    BadInput(
+        "layers-dir-file-is-a-fifo",
+        layers_file(os.mkfifo),
+        errors.CatalogError,
+        (r"cannot scan layer file .*attention.py: it is a FIFO \(named pipe\)",),
+    ),
+    BadInput(
+        "cases-dir-is-a-fifo",
+        cases_dir_fifo,
+        errors.CaseError,
+        (r"cases is a FIFO \(named pipe\), not a folder of case files", "--cases-dir"),
+    ),
+    BadInput(
+        "case-file-is-a-fifo",
+        case_fifo,
+        errors.CaseError,
+        (r"test_bad.py is a FIFO \(named pipe\), not a regular file",),
+    ),
+    # --- round 2: output paths that are not regular files (never replaced)
+    BadInput(
+        "tensors-out-is-a-fifo",
+        special_output("fifo"),
+        errors.OutputWriteError,
+        (r"cannot write .*tensors.csv: it is a FIFO \(named pipe\)", "choose another output path"),
+    ),
+    BadInput(
+        "tensors-out-links-to-dev-null",
+        special_output("null"),
+        errors.OutputWriteError,
+        ("cannot write .*tensors.csv: it is a symbolic link", "choose another output path"),
+    ),
+    BadInput(
+        "tensors-out-links-to-a-file",
+        special_output("file-symlink"),
+        errors.OutputWriteError,
+        ("cannot write .*tensors.csv: it is a symbolic link",),
+    ),
+    BadInput(
+        "tensors-out-is-a-folder",
+        special_output("folder"),
+        errors.OutputWriteError,
+        ("cannot write .*tensors.csv: it is a folder",),
+    ),
+    BadInput(
+        "output-json-is-a-folder",
+        output_json_is_a_folder,
+        errors.OutputWriteError,
+        ("cannot write .*model.json: it is a folder",),
+    ),
+    # --- round 2: hostile text in a config
+    BadInput(
+        "lone-surrogate-in-a-value",
+        config_input(with_text('"hidden_size": 64', '"hidden_size": 64, "name": "x\\ud800"')),
+        errors.InvalidConfigError,
+        (CONFIG_TAIL, "lone UTF-16 surrogate", r"\\ud800", "download config.json again"),
+    ),
+    BadInput(
+        "lone-surrogate-in-a-key",
+        config_input(with_text('"hidden_size": 64', '"hidden_size": 64, "\\udfff": 1')),
+        errors.InvalidConfigError,
+        (CONFIG_TAIL, "lone UTF-16 surrogate"),
+    ),
+    BadInput(
+        "id-with-trailing-newline",
+        model_input("org/name\n"),
+        errors.ConfigNotFoundError,
+        (r"'org/name\\n' is neither an existing path nor a Hub id",),
+    ),
+    BadInput(
+        "revision-with-trailing-newline",
+        model_input("some-org/some-model", "--revision", "main\n"),
+        errors.ConfigNotFoundError,
+        (r"revision 'main\\n' of some-org/some-model is not a branch, tag or commit",),
+    ),
+    BadInput(
+        "pinned-revision-with-trailing-newline",
+        remote_code_with("--trust-remote-code", "--revision", PINNED + "\n"),
+        errors.RemoteCodeRefusedError,
+        ("needs code from the Hub", "pinned 40-hex revision"),
+    ),
+    BadInput(
+        "local-folder-remote-code-under-a-pinned-revision",
+        remote_code_with("--trust-remote-code", "--revision", PINNED),
+        errors.RemoteCodeRefusedError,
+        ("model/config.json", "local folder", "a revision pins nothing", "harness add"),
+    ),
+    # --- round 2: silent wrong numbers
+    BadInput(
+        "top-k-above-experts",
+        config_input(dict(TINY_MIXTRAL, num_experts_per_tok=5)),
+        errors.InvalidConfigError,
+        (r"`num_experts_per_tok` \(5\) is above `num_local_experts` \(4\)", "routed"),
+    ),
+    BadInput(
+        "top-k-above-default-experts",
+        config_input(
+            {
+                k: v
+                for k, v in dict(TINY_MIXTRAL, num_experts_per_tok=9).items()
+                if k != "num_local_experts"
+            }
+        ),
+        errors.InvalidConfigError,
+        (r"`num_experts_per_tok` \(9\) is above `num_local_experts` \(8\)",),
+    ),
+    BadInput(
+        "position-table-of-10-to-the-12-rows",
+        config_input(dict(TINY_OPT, max_position_embeddings=10**12)),
+        errors.InvalidConfigError,
+        (r"`max_position_embeddings` is 1,000,000,000,000, above the limit",),
+    ),
+    BadInput(
+        "largest-tensor-above-the-limit",
+        config_input(tiny(vocab_size=2**24, hidden_size=2**15)),
+        errors.InvalidConfigError,
+        (
+            CONFIG_TAIL,
+            r"largest tensor .*embed_tokens.weight has 549,755,813,888 elements",
+            "above the limit",
+        ),
+    ),
+    BadInput(
+        "sliding-window-zero",
+        config_input(
+            tiny(model_type="mistral", architectures=["MistralForCausalLM"], sliding_window=0)
+        ),
+        errors.InvalidConfigError,
+        ("`sliding_window` is 0", "null"),
+    ),
+    BadInput(
+        "sliding-window-negative",
+        config_input(
+            tiny(model_type="mistral", architectures=["MistralForCausalLM"], sliding_window=-4096)
+        ),
+        errors.InvalidConfigError,
+        ("`sliding_window` is -4096",),
+    ),
+    BadInput(
+        "sliding-window-boolean",
+        config_input(
+            tiny(model_type="mistral", architectures=["MistralForCausalLM"], sliding_window=True)
+        ),
+        errors.InvalidConfigError,
+        (r"`sliding_window` is true \(a JSON boolean\)",),
+    ),
+    # --- round 2: case files with fields of the wrong type
+    BadInput(
+        "case-sources-a-string",
+        model_case(sources='"https://x"'),
+        errors.CaseError,
+        ("org/model: `sources` is a string", "a list of URLs"),
+    ),
+    BadInput(
+        "case-sources-holding-a-number",
+        model_case(sources='["https://x", 7]'),
+        errors.CaseError,
+        (r"`sources\[1\]` is 7",),
+    ),
+    BadInput(
+        "case-revision-a-number",
+        model_case(revision="7"),
+        errors.CaseError,
+        ("org/model: `revision` is 7", "a string or None"),
+    ),
+    BadInput(
+        "case-revision-with-a-newline",
+        model_case(revision='"main\\n"'),
+        errors.CaseError,
+        (r"`revision` 'main\\n' is not a branch, tag or commit",),
+    ),
+    BadInput(
+        "case-trust-remote-code-a-string",
+        model_case(trust_remote_code='"yes"'),
+        errors.CaseError,
+        ("`trust_remote_code` is 'yes'", "True or False"),
+    ),
+    BadInput(
+        "case-notes-a-list",
+        model_case(notes='["a"]'),
+        errors.CaseError,
+        (r"`notes` is \['a'\]", "a string"),
+    ),
+    BadInput(
+        "case-fact-source-a-number",
+        model_case(facts='{"num_layers": Fact(16, source=7)}'),
+        errors.CaseError,
+        ("Fact `source` is 7", "a string"),
+    ),
+    BadInput(
+        "case-fact-value-a-list",
+        model_case(facts='{"num_layers": Fact([16], source="https://example.org")}'),
+        errors.CaseError,
+        (r"Fact `value` is \[16\]", "a number, string, boolean or None"),
+    ),
+    BadInput(
+        "claim-scope-a-number",
+        claim(scope="7"),
+        errors.CaseError,
+        ("Claim `scope` is 7", "a string"),
+    ),
+    BadInput(
+        "claim-expected-difference-equal-to-the-value",
+        claim(expected_difference="1_000_000", reason='"stored twice"'),
+        errors.CaseError,
+        ("`expected_difference` 1,000,000 is not smaller than the value 1,000,000",),
+    ),
+    BadInput(
+        "claim-expected-difference-a-string",
+        claim(expected_difference='"5"', reason='"x"'),
+        errors.CaseError,
+        ("Claim `expected_difference` is '5'", "an int"),
+    ),
+    BadInput(
+        "claim-tolerance-a-string",
+        claim(tolerance='"0.1"', reason='"rounded"'),
+        errors.CaseError,
+        ("Claim `tolerance` is '0.1'", r"a number in \[0, 1\)"),
+    ),
+    BadInput(
+        "claim-reason-a-number",
+        claim(tolerance="0.05", reason="5"),
+        errors.CaseError,
+        ("Claim `reason` is 5", "a string"),
+    ),
 )
 IDS = [bad.id for bad in CORPUS]
 ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
 NEEDS_NON_ROOT = {"unreadable-file"}
 
 
-def test_the_corpus_has_30_distinct_inputs() -> None:
-    assert len(set(IDS)) == len(IDS) >= 30
+def test_the_corpus_has_110_distinct_inputs() -> None:
+    assert len(set(IDS)) == len(IDS) >= 110
 
 
 @pytest.fixture

@@ -340,13 +340,13 @@ def test_flop_reports_are_cached_by_config_and_entries(
 def test_info_counts_and_clear_removes_only_entries(tmp_path: Path) -> None:
     through_cache(tmp_path, Counter())
     through_cache(tmp_path, Counter(), replace(KEY, kind="flops"))
-    (tmp_path / "entries" / ".x.jsonl.tmp").write_text("leftover")
+    (tmp_path / "entries" / f".{'a' * 64}.inspection.jsonl.k2x_9ab1.tmp").write_text("leftover")
     (tmp_path / "keep.txt").write_text("not ours")
     info = cache_info(tmp_path)
     assert info.entries == {"flops": 1, "inspection": 1}
     assert info.size_bytes == sum(p.stat().st_size for p in (tmp_path / "entries").glob("*.jsonl"))
     assert info.lines()[1] == "entries:   2 (flops: 1, inspection: 1)"
-    assert clear_cache(tmp_path) == 2
+    assert clear_cache(tmp_path).removed == 2
     assert sorted(os.listdir(tmp_path)) == ["keep.txt"]
     assert cache_info(tmp_path).total_entries == 0
 

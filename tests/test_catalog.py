@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import sys
 import textwrap
+from enum import Enum
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,11 @@ from harness.catalog import (
     MLPLayer,
     MoELayer,
     NormLayer,
+    Phase,
     SlidingWindowAttentionLayer,
     get_supported_layers,
     instantiate,
+    layer_set,
     spec_parameters,
 )
 from harness.errors import CatalogError, HarnessError
@@ -443,7 +446,7 @@ def test_error_instantiate_unexpected_key() -> None:
         "Accepted keys: required hidden_size, num_heads, num_kv_heads, head_dim; "
         "optional layer_idx." in message
     )
-    assert "supported: false" in message
+    assert "unsupported_layer_types" in message
 
 
 def test_error_instantiate_suggests_the_key_meant() -> None:
@@ -713,3 +716,101 @@ def test_error_get_supported_layers_duplicate_class(layers_dir: Path) -> None:
     write(layers_dir, "again.py", 'class DenseLayer:\n    """Second definition."""\n')
     with pytest.raises(CatalogError, match=r"'DenseLayer' is defined twice: .*again\.py line 1"):
         get_supported_layers(layers_dir)
+
+
+# --------------------------------------------------------------------------- Mantile's method names
+
+
+class _ForeignPhase(Enum):
+    """Another package's phase enum (as Mantile's backend.layers.Phase): matched by value."""
+
+    PREFILL = "prefill"
+    DECODE = "decode"
+
+
+class _ForeignDataType(Enum):
+    BF16 = "bf16"
+
+
+def test_mantile_method_names_at_parallelism_one_are_the_whole_layer() -> None:
+    layer = llama70b_gqa()
+    assert layer.compute_weight_memory() == layer.parameter_count() * 2
+    assert layer.compute_flops(2, 16, Phase.PREFILL) == layer.flops(2, 16)
+    assert layer.compute_kv_cache(3, 100) == layer.kv_cache_bytes(3, 100)
+
+
+def test_compute_flops_decode_seq_len_is_the_cached_tokens() -> None:
+    """Mantile's decode: seq_len tokens cached, the new token attends them and itself."""
+    layer = llama70b_gqa()
+    expected = layer.flops(1, 1, phase="decode", context_len=4097)
+    assert layer.compute_flops(1, 4096, Phase.DECODE) == expected
+    assert layer.compute_flops(1, 4096, "decode") == expected
+    assert layer.compute_flops(1, 4096, _ForeignPhase.DECODE) == expected
+    mlp = MLPLayer(0, 64, 128, BF16)
+    assert mlp.compute_flops(3, 999, Phase.DECODE) == 2 * 3 * 2 * 64 * 128  # one token each
+
+
+def test_mantile_method_names_are_per_package() -> None:
+    layer = GroupedQueryAttentionLayer(0, 4096, 32, 8, 128, BF16, {"tensor_parallel": 4})
+    whole = GroupedQueryAttentionLayer(0, 4096, 32, 8, 128, BF16)
+    assert layer.num_packages() == 4
+    assert layer.compute_flops(1, 64, Phase.PREFILL) == whole.flops(1, 64) // 4
+    assert layer.compute_kv_cache(1, 64) == whole.kv_cache_bytes(1, 64) / 4
+    assert layer.compute_weight_memory() == whole.weight_bytes() // 4
+    assert NormLayer(0, 64, BF16, parallelism={"tensor_parallel": 8}).num_packages() == 1
+
+
+def test_dtype_may_be_another_packages_enum() -> None:
+    assert MLPLayer(0, 64, 128, _ForeignDataType.BF16).compute_weight_memory() == 2 * 64 * 128 * 2
+
+
+def test_error_compute_flops_unknown_phase() -> None:
+    with pytest.raises(CatalogError, match=r"phase='train' is not one of prefill, decode"):
+        small_gqa().compute_flops(1, 4, "train")
+
+
+# --------------------------------------------------------------------------- target layer sets
+
+
+def test_bind_replays_the_loader() -> None:
+    """Unknown keys dropped, layer_idx injected, dtype in specs and missing keys fail the call."""
+    signature = layer_set().get("MLPLayer")
+    assert signature is not None
+    binding = signature.bind({"hidden_size": 8, "intermediate_size": 4, "parameter_count": 64})
+    assert binding.kwargs == {"hidden_size": 8, "intermediate_size": 4, "layer_idx": 0}
+    assert binding.dropped == ("parameter_count",) and binding.exact
+    binding = signature.bind({"hidden_size": 8, "dtype": "bf16", "has_bias": True})
+    assert binding.missing == ("intermediate_size",) and binding.reserved == ("dtype",)
+    assert binding.meaningful_drops == ("has_bias",) and not binding.loads
+
+
+def test_layer_set_of_a_folder_reads_constructors_and_keeps_formulas_of_equal_ones(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "layers.py").write_text(
+        textwrap.dedent(
+            """
+            class NormLayer:
+                def __init__(self, layer_idx, hidden_size, dtype, has_bias=False,
+                             parallelism=None):
+                    pass
+
+            class MLPLayer:
+                def __init__(self, layer_idx, hidden_size, dtype, parallelism=None):
+                    pass
+
+            class LMHeadLayer:
+                def __init__(self, layer_idx, vocab_size, hidden_size, dtype, parallelism=None):
+                    pass
+            """
+        )
+    )
+    target = layer_set(tmp_path)
+    assert target.names() == ["LMHeadLayer", "MLPLayer", "NormLayer"]
+    norm, mlp, head = (target.get(n) for n in ("NormLayer", "MLPLayer", "LMHeadLayer"))
+    assert norm is not None and norm.formula is NormLayer
+    assert mlp is not None and mlp.formula is None  # another constructor: not the catalog's
+    assert head is not None and head.formula is None
+    assert target.layer("NormLayer", {"hidden_size": 8}).parameter_count() == 8
+    assert target.layer("MLPLayer", {"hidden_size": 8}) is None
+    assert target.get("GatedMLPLayer") is None

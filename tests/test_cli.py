@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,9 +45,36 @@ def test_inspect_json_and_tensor_csv(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert summary["total_params"] == 20_914_757_184
     assert list(summary["memory_gb"]) == ["bf16"]
     rows = list(csv.reader(out_csv.open()))
-    assert rows[0] == ["kind", "name", "shape", "dtype"]
-    assert ["param", "model.layers.0.self_attn.sinks", "(64,)", "torch.float32"] in rows
+    assert rows[0] == ["kind", "name", "shape", "dtype", "elements", "meta_dtype"]
+    # this config.json declares no dtype: the meta build's, with nothing in meta_dtype
+    assert ["param", "model.layers.0.self_attn.sinks", "(64,)", "float32", "64", ""] in rows
     assert len(rows) - 1 == summary["tensor_count"]
+    assert sum(int(row[4]) for row in rows[1:] if row[0] == "param") == summary["total_params"]
+
+
+@pytest.mark.parametrize(
+    ("declared", "param_dtype", "param_meta"),
+    [
+        ({"torch_dtype": "float16"}, "float16", "float32"),
+        ({"dtype": "bfloat16"}, "bfloat16", "float32"),
+        ({"torch_dtype": "float32"}, "float32", ""),  # the same dtype: no meta_dtype
+        ({}, "float32", ""),
+    ],
+)
+def test_tensor_csv_dtype_is_the_checkpoints_and_meta_dtype_only_where_it_differs(
+    tmp_path: Path, write_config, declared: dict, param_dtype: str, param_meta: str
+) -> None:
+    out = tmp_path / "t.csv"
+    assert (
+        main(["inspect", str(write_config({**TINY_LLAMA, **declared})), "--tensors-out", str(out)])
+        == 0
+    )
+    rows = {row["name"]: row for row in csv.DictReader(out.open())}
+    embedding = rows["model.embed_tokens.weight"]
+    assert (embedding["dtype"], embedding["meta_dtype"]) == (param_dtype, param_meta)
+    assert embedding["elements"] == str(256 * 64)
+    buffers = [row for row in rows.values() if row["kind"] == "buffer"]
+    assert buffers and all(row["meta_dtype"] == "" for row in buffers)  # the model code's dtype
 
 
 def test_inspect_tensor_json(tmp_path: Path, write_config) -> None:
@@ -80,3 +110,19 @@ def test_errors_are_one_line_with_status_2(
 def test_offline_missing_snapshot(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", "nobody/nothing", "--offline"]) == 2
     assert "harness add nobody/nothing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["layers"], ["cache", "info"]])
+def test_a_closed_pipe_ends_quietly_without_a_traceback(command: list[str]) -> None:
+    """`harness layers | head -1`: the reader is gone; the command stops with status 1, quietly."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read: the first write to stdout fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "harness.cli", *command],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 1

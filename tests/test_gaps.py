@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 
-from harness.build import BuildResult, build_model_config
-from harness.catalog import CATALOG, Layer
+from harness import catalog
+from harness.build import BuildResult, build_model_config, entry_lists
+from harness.catalog import Layer
 from harness.gap_references import GAP_REFERENCES
 from harness.gaps import (
     GENERATED_MARKER,
     INDEX_FILE,
+    FileChange,
     collect_gaps,
     extract_skeletons,
     generate_gap_files,
@@ -160,14 +162,15 @@ def test_every_config_gap_link_exists(
     """Every unsupported entry of every case config links to an existing gaps/<kind>.md."""
     links = 0
     for result in results:
-        for entry in result.config["layer_types"]:
-            if entry["supported"]:
+        for entry in entry_lists(result.config):
+            if entry["supported"] and "stand_in_for" not in entry:
                 continue
             links += 1
-            assert entry["gap_report"] == f"gaps/{entry['gap_kind']}.md"
+            kind = entry.get("stand_in_for") or entry["gap_kind"]
+            assert entry["gap_report"] == f"gaps/{kind}.md"
             assert (ROOT / entry["gap_report"]).is_file(), (result.model_id, entry["name"])
             assert Path(entry["gap_report"]).name in generated
-    assert links >= len(results)  # every model has at least its lm_head gap
+    assert links >= len(results)  # every model has at least its lm_head gap or stand-in
 
 
 def test_every_kind_the_mapper_can_emit_has_a_report(generated: dict[str, str]) -> None:
@@ -205,7 +208,7 @@ def test_index_ranks_every_kind_by_models_blocked(
     blocked: dict[str, set[str]] = {}
     for result in results:
         for entry in result.entries:
-            if not entry.supported:
+            if not entry.supported or entry.stand_in_for:
                 blocked.setdefault(str(entry.gap_kind), set()).add(result.model_id)
     rows = re.findall(
         r"^\| (\d+) \| \[`(\w+)`\]\((\w+)\.md\) \| \*\*(\w+)\*\* \| (\d+) \|",
@@ -302,7 +305,7 @@ def test_skeletons_compile_and_every_test_skips_for_the_stated_reason(
         compile(skeletons[0], f"test_{kind}.py", "exec")
         files[f"test_{kind}.py"] = skeletons[0]
         expected[f"test_{kind}.py"] = (
-            f"{GAP_CLASSES[kind]} is not in harness.catalog.CATALOG yet; see gaps/{kind}.md"
+            f"{GAP_CLASSES[kind]} is not in harness.catalog yet; see gaps/{kind}.md"
         )
     assert {"test_unknown.py", "test_moe_bias.py", "test_nonstandard_attention.py"} <= set(files)
 
@@ -319,7 +322,7 @@ def test_skeletons_compile_and_every_test_skips_for_the_stated_reason(
         per_file[file] = per_file.get(file, 0) + 1
     for file, source in files.items():
         cases = len(load_skeleton(source)["CASES"])
-        assert per_file.get(file, 0) >= 3 * cases, file  # parameters, weight bytes, FLOPs scaling
+        assert per_file.get(file, 0) >= 2 * cases, file  # weight memory, FLOPs scaling
 
 
 class _FakeMLA(Layer):
@@ -330,7 +333,7 @@ class _FakeMLA(Layer):
         layer_idx: int,
         hidden_size: int,
         num_heads: int,
-        q_lora_rank: int,
+        q_lora_rank: int | None,
         kv_lora_rank: int,
         qk_nope_head_dim: int,
         qk_rope_head_dim: int,
@@ -347,10 +350,13 @@ class _FakeMLA(Layer):
     def _matrices(self) -> int:
         h, n, rq, rkv = self.hidden_size, self.num_heads, self.q_lora_rank, self.kv_lora_rank
         dn, dr, dv = self.qk_nope_head_dim, self.qk_rope_head_dim, self.v_head_dim
-        return h * rq + rq * n * (dn + dr) + h * (rkv + dr) + rkv * n * (dn + dv) + n * dv * h
+        # q_lora_rank None or 0 (DeepSeek-V2-Lite): one full q_proj instead of q_a, q_b
+        query = h * rq + rq * n * (dn + dr) if rq else h * n * (dn + dr)
+        return query + h * (rkv + dr) + rkv * n * (dn + dv) + n * dv * h
 
     def parameter_count(self) -> int:
-        return self._matrices() + self.q_lora_rank + self.kv_lora_rank  # plus the two norms
+        # plus the latent norms: kv_a_layernorm, and q_a_layernorm when q is compressed
+        return self._matrices() + (self.q_lora_rank or 0) + self.kv_lora_rank
 
     def flops(
         self, batch_size: int, seq_len: int, *, phase: Any = "prefill", context_len: Any = None
@@ -375,10 +381,24 @@ class _FakeMLA(Layer):
 
 
 class _FakeMLAWithoutNorms(_FakeMLA):
-    """The same layer forgetting q_a_layernorm and kv_a_layernorm."""
+    """The same layer forgetting its latent norms (q_a_layernorm, kv_a_layernorm)."""
 
     def parameter_count(self) -> int:
         return self._matrices()
+
+
+MLA_SKELETON_TESTS = {
+    "test_weight_memory",
+    "test_kv_cache",
+    "test_prefill_flops_one_token",
+    "test_decode_flops",
+    "test_flops_scale_with_batch",
+}
+
+
+def _test_names(reports: Any) -> set[str]:
+    """The test functions of pytester reports, without their parameters."""
+    return {report.nodeid.split("::")[1].split("[")[0] for report in reports}
 
 
 @pytest.fixture
@@ -389,19 +409,11 @@ def mla_skeleton(generated: dict[str, str]) -> dict[str, str]:
 def test_skeleton_becomes_a_real_check_once_the_class_exists(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mla_skeleton: dict[str, str]
 ) -> None:
-    """With a correct class registered every MLA test passes; nothing is skipped or xfailed."""
-    monkeypatch.setitem(CATALOG, MLA_CLASS, _FakeMLA)
+    """With a correct class in the package every MLA test passes; nothing is skipped."""
+    monkeypatch.setattr(catalog, MLA_CLASS, _FakeMLA, raising=False)
     passed, skipped, failed = _run_skeletons(pytester, mla_skeleton).listoutcomes()
     assert skipped == [] and failed == []
-    names = {report.nodeid.split("::")[1].split("[")[0] for report in passed}
-    assert names == {
-        "test_parameter_count",
-        "test_weight_bytes",
-        "test_kv_cache_bytes",
-        "test_flops_one_token",
-        "test_decode_flops",
-        "test_flops_scale_with_batch",
-    }
+    assert _test_names(passed) == MLA_SKELETON_TESTS
 
 
 def test_skeleton_fails_a_wrong_class(
@@ -410,18 +422,162 @@ def test_skeleton_fails_a_wrong_class(
     mla_skeleton: dict[str, str],
     results: list[BuildResult],
 ) -> None:
-    """A class that forgets the latent norms fails exactly the parameter and weight-byte tests,
-    for every model with an MLA entry."""
-    monkeypatch.setitem(CATALOG, MLA_CLASS, _FakeMLAWithoutNorms)
+    """A class that forgets the latent norms fails exactly the weight-memory test, for every MLA
+    model the cases hold."""
+    monkeypatch.setattr(catalog, MLA_CLASS, _FakeMLAWithoutNorms, raising=False)
     _, skipped, failed = _run_skeletons(pytester, mla_skeleton).listoutcomes()
     assert skipped == []
-    blocked = [f"{r.model_id}-{e.name}" for r in results for e in r.entries if e.gap_kind == MLA]
-    assert f"{DEEPSEEK.replace('/', '_')}-attention" in blocked
+    cases = load_skeleton(mla_skeleton[f"test_{MLA}.py"])["CASES"]
+    assert f"{DEEPSEEK.replace('/', '_')}-attention" in cases
     assert sorted(report.nodeid.split("::")[1] for report in failed) == sorted(
         f"{test}[{case}]"
-        for case in blocked
-        for test in ("test_parameter_count", "test_weight_bytes")
+        for case in cases
+        for test in ("test_weight_memory",)
     )
+
+
+TINY_MLA_WITHOUT_Q_LORA = {
+    "architectures": ["DeepseekV2ForCausalLM"],
+    "model_type": "deepseek_v2",
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "moe_intermediate_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 4,
+    "vocab_size": 256,
+    "q_lora_rank": None,  # DeepSeek-V2-Lite's form: a full q_proj, no q_a_layernorm
+    "kv_lora_rank": 16,
+    "qk_nope_head_dim": 8,
+    "qk_rope_head_dim": 4,
+    "v_head_dim": 8,
+    "n_routed_experts": 4,
+    "n_shared_experts": 1,
+    "num_experts_per_tok": 2,
+    "first_k_dense_replace": 1,
+    "tie_word_embeddings": False,
+}
+
+
+@pytest.fixture(scope="module")
+def mla_without_q_lora(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """Built before any pytester fixture, whose sys.modules restore would drop torch again."""
+    path = tmp_path_factory.mktemp("mla") / "config.json"
+    path.write_text(json.dumps(TINY_MLA_WITHOUT_Q_LORA))
+    return build_model_config(str(path), offline=True, use_cache=False)
+
+
+def test_skeleton_of_mla_without_q_compression_binds_the_paper_class(
+    mla_without_q_lora: BuildResult, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`q_lora_rank: null` reaches the skeleton as None, and a class that handles it passes."""
+    result = mla_without_q_lora
+    skeleton = render_skeleton(collect_gaps([result])[MLA])
+    (case,) = load_skeleton(skeleton)["CASES"].values()
+    assert case["specs"]["q_lora_rank"] is None
+    assert case["parameter_count"] == self_attention_parameters(result)
+    monkeypatch.setattr(catalog, MLA_CLASS, _FakeMLA, raising=False)
+    passed, skipped, failed = _run_skeletons(pytester, {"test_mla.py": skeleton}).listoutcomes()
+    assert skipped == [] and failed == []
+    assert _test_names(passed) == MLA_SKELETON_TESTS
+
+
+# A stand-alone estimator package written the way Mantile's backend.layers is: its own Phase
+# enum, dtype strings, and an LMHeadLayer with Mantile's method names (bytes and FLOPs per package).
+_ESTIMATOR = """
+from enum import Enum
+
+class Phase(Enum):
+    PREFILL = "prefill"
+    DECODE = "decode"
+
+BYTES = {"bf16": 2, "fp32": 4}
+
+class LMHeadLayer:
+    SUPPORTED_PARALLELISM = {"tensor_parallel"}
+
+    def __init__(self, layer_idx, vocab_size, hidden_size, dtype, tied=False, has_bias=False,
+                 parallelism=None):
+        self.vocab_size, self.hidden_size = vocab_size, hidden_size
+        self.tied, self.has_bias, self.dtype = tied, has_bias, dtype
+
+    def compute_weight_memory(self):
+        weights = 0 if self.tied else self.vocab_size * self.hidden_size
+        return (weights + (self.vocab_size if self.has_bias else 0)) * BYTES[self.dtype]
+
+    def compute_flops(self, batch_size, seq_len, phase):
+        tokens = batch_size * (1 if phase == Phase.DECODE else seq_len)
+        bias_adds = tokens * self.vocab_size if self.has_bias else 0  # elementwise, allowed
+        return 2 * tokens * self.hidden_size * self.vocab_size + bias_adds
+
+    def compute_kv_cache(self, batch_size, seq_len):
+        return 0
+"""
+# The same class with two mistakes: the bias forgotten in weight memory, FLOPs halved.
+_WRONG = {
+    "(self.vocab_size if self.has_bias else 0)": "0",
+    "return 2 * tokens": "return tokens",
+}
+
+
+@pytest.fixture(scope="module")
+def head_skeleton(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The lm_head skeleton of three tiny builds: a tied head, a biased one, a stand-in."""
+    from .conftest import TINY_LLAMA, TINY_PHI
+
+    folder = tmp_path_factory.mktemp("heads")
+    paths = []
+    for name, config in (
+        ("tied", {**TINY_LLAMA, "tie_word_embeddings": True}),
+        ("biased", TINY_PHI),
+        ("untied", TINY_LLAMA),
+    ):
+        (folder / name).mkdir()
+        (folder / name / "config.json").write_text(json.dumps(config))
+        paths.append(str(folder / name / "config.json"))
+    results = [build_model_config(path, offline=True) for path in paths]
+    report = collect_gaps(results)["lm_head"]
+    assert [m.model_id for m in report.models] == ["biased", "tied", "untied"]
+    assert report.models[2].entries[0].stand_in == "MLPLayer"
+    return render_skeleton(report)
+
+
+def _run_in_estimator(folder: Path, skeleton: str, package: str) -> subprocess.CompletedProcess:
+    """Run the skeleton unchanged next to `package`, selected by HARNESS_LAYERS_PACKAGE only."""
+    (folder / "tests").mkdir(parents=True)
+    (folder / "tests" / "test_lm_head.py").write_text(skeleton, encoding="utf-8")
+    env = {**os.environ, "HARNESS_LAYERS_PACKAGE": "estimator.layers"}
+    (folder / "estimator" / "layers").mkdir(parents=True)
+    (folder / "estimator" / "__init__.py").write_text("")
+    (folder / "estimator" / "layers" / "__init__.py").write_text(package)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/test_lm_head.py", "-q", "-rA",
+         "-p", "no:cacheprovider", "-p", "no:harness", "-p", "no:randomly"],
+        capture_output=True, text=True, env=env, cwd=folder, check=False,
+    )  # fmt: skip
+
+
+def test_skeleton_runs_unchanged_in_another_estimator(tmp_path: Path, head_skeleton: str) -> None:
+    """Copied into a stand-alone package's tree, the skeleton passes with the right formulas."""
+    done = _run_in_estimator(tmp_path, head_skeleton, _ESTIMATOR)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "skipped" not in done.stdout and " passed" in done.stdout
+    assert "harness" not in head_skeleton.split("LAYERS_PACKAGE =")[1].split("\n")[0].split(",")[0]
+
+
+def test_skeleton_fails_wrong_formulas_in_another_estimator(
+    tmp_path: Path, head_skeleton: str
+) -> None:
+    wrong = _ESTIMATOR
+    for old, new in _WRONG.items():
+        assert old in wrong
+        wrong = wrong.replace(old, new)
+    done = _run_in_estimator(tmp_path, head_skeleton, wrong)
+    assert done.returncode == 1
+    failed = sorted(re.findall(r"^FAILED tests/test_lm_head.py::(\S+)", done.stdout, re.M))
+    assert "test_weight_memory[biased-lm_head]" in failed
+    assert "test_weight_memory[tied-lm_head]" not in failed  # no bias, no weights: right
+    assert {f"test_decode_flops[{m}-lm_head]" for m in ("biased", "tied", "untied")} <= set(failed)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -510,13 +666,37 @@ def test_write_gap_reports_prunes_only_generated_files(
 
     kept = write_gap_reports(results[:3], folder, prune=False)
     assert (folder / "old_kind.md").exists()
+    before = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
     written = write_gap_reports(results, folder)
 
-    assert [p.name for p in kept] == sorted(generate_gap_files(results[:3]))
-    assert written == sorted(folder / name for name in generated)
+    assert [f.path.name for f in kept] == sorted(generate_gap_files(results[:3]))
+    assert {f.path.name: f.change for f in written} == {
+        **{
+            name: FileChange.UNCHANGED if before.get(name) == text else FileChange.WROTE
+            for name, text in generated.items()
+        },
+        "old_kind.md": FileChange.REMOVED,
+    }
     assert sorted(p.name for p in folder.iterdir()) == sorted([*generated, "notes.md"])
     for name, text in generated.items():
         assert (folder / name).read_text(encoding="utf-8") == text
+
+
+def test_write_gap_reports_says_unchanged_and_leaves_the_file_alone(
+    tmp_path: Path, results: list[BuildResult]
+) -> None:
+    """A second write changes nothing: every file is `unchanged` and keeps its modification time."""
+    folder = tmp_path / "gaps"
+    first = write_gap_reports(results[:2], folder)
+    assert {f.change for f in first} == {FileChange.WROTE}
+    stamps = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    (folder / INDEX_FILE).write_text("edited by hand\n")
+
+    second = write_gap_reports(results[:2], folder)
+    changes = {f.path.name: f.change for f in second}
+    assert changes.pop(INDEX_FILE) == FileChange.WROTE
+    assert set(changes.values()) == {FileChange.UNCHANGED}
+    assert all((folder / name).stat().st_mtime_ns == stamps[name] for name in changes)
 
 
 def test_summarize_layers() -> None:

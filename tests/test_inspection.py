@@ -1,4 +1,4 @@
-"""Meta-device inspection: exact totals for the 25 vendored models, tying, buffers, remote code."""
+"""Meta-device inspection: exact totals for every vendored model, tying, buffers, remote code."""
 
 from __future__ import annotations
 

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from functools import cache
 from pathlib import Path
 
 import pytest
 
 from harness import errors
-from harness.build import BuildResult, accounting_problems, build_model_config, validate_schema
-from harness.catalog import instantiate
+from harness.build import (
+    BuildResult,
+    accounting_problems,
+    build_model_config,
+    entry_lists,
+    validate_schema,
+)
+from harness.catalog import CATALOG, instantiate
 from harness.cli import main
 from harness.inspection import inspect_model_structure
+from harness.loader import loader_problems
 from harness.structure import analyze_layer_structure
 from harness.writers import dump_json, write_build
 
-from .conftest import TINY_LLAMA, case_options, vendored_ids
+from .conftest import TINY_LLAMA, TINY_PHI, case_options, vendored_ids
 
 
 @cache
@@ -25,7 +33,8 @@ def built(hf_id: str) -> BuildResult:
 
 
 def entry(result: BuildResult, name: str) -> dict:
-    return next(e for e in result.config["layer_types"] if e["name"] == name)
+    """The entry of that name, from either list."""
+    return next(e for e in entry_lists(result.config) if e["name"] == name)
 
 
 @pytest.mark.parametrize("hf_id", vendored_ids())
@@ -33,18 +42,22 @@ def test_accounting_closes_and_schema_validates(hf_id: str) -> None:
     result = built(hf_id)
     assert accounting_problems(result.config, result.inspection.total_params) == []
     validate_schema(result.config, where=hf_id)
-    names = [e["name"] for e in result.config["layer_types"]]
+    names = [e["name"] for e in entry_lists(result.config)]
     assert len(names) == len(set(names))
 
 
 @pytest.mark.parametrize("hf_id", vendored_ids())
-def test_every_supported_entry_reproduces_its_parameter_count(hf_id: str) -> None:
-    for layer in built(hf_id).config["layer_types"]:
-        if layer["supported"]:
-            instance = instantiate(layer["class"], layer["specs"])
-            assert instance.parameter_count() == layer["specs"]["parameter_count"], layer["name"]
-        else:
-            assert layer["gap_report"] == f"gaps/{layer['gap_kind']}.md"
+def test_layer_types_load_and_every_gap_is_listed(hf_id: str) -> None:
+    """layer_types holds catalog classes whose formula gives the count; the rest are gaps."""
+    config = built(hf_id).config
+    assert loader_problems(config) == []
+    for layer in config["layer_types"]:
+        assert layer["supported"] is True and layer["class"] in CATALOG, layer["name"]
+        instance = instantiate(layer["class"], layer["specs"])
+        assert instance.parameter_count() == layer["specs"]["parameter_count"], layer["name"]
+    for layer in config["unsupported_layer_types"]:
+        assert layer["supported"] is False and layer["class"] not in CATALOG, layer["name"]
+        assert layer["gap_report"] == f"gaps/{layer['gap_kind']}.md"
 
 
 def test_llama_70b_entries() -> None:
@@ -58,10 +71,37 @@ def test_llama_70b_entries() -> None:
         "attention": ("GroupedQueryAttentionLayer", 80, 150_994_944),
         "mlp": ("GatedMLPLayer", 80, 704_643_072),
         "norm": ("NormLayer", 161, 8_192),
-        "lm_head": ("LMHeadLayer", 1, 1_050_673_152),
+        "lm_head": ("MLPLayer", 1, 1_050_673_152),
     }
-    assert entry(result, "lm_head")["supported"] is False
+    head = entry(result, "lm_head")
+    assert (head["stand_in_for"], head["specs"]["intermediate_size"]) == ("lm_head", 128_256 // 2)
+    assert result.config["unsupported_layer_types"] == []
     assert result.config["model_id"] == "meta-llama_Llama-3.3-70B-Instruct"
+
+
+def test_layer_indices_list_every_instance_and_model_level_as_minus_one() -> None:
+    """Two norms per layer appear twice each, the final norm as -1: one index per instance."""
+    result = built("meta-llama/Llama-3.3-70B-Instruct")
+    norm = entry(result, "norm")
+    assert norm["count"] == 161
+    assert norm["layer_indices"] == [-1, *sorted(2 * list(range(80)))]
+    assert entry(result, "embedding")["layer_indices"] == [-1]
+    assert entry(result, "lm_head")["layer_indices"] == [-1]
+    assert norm["specs"]["layer_idx"] == 0  # a layer's index, never the model level
+
+
+def test_accounting_catches_an_entry_whose_layer_indices_miss_an_instance() -> None:
+    config = built("meta-llama/Llama-3.3-70B-Instruct").config
+    broken = {
+        **config,
+        "layer_types": [
+            {**e, "layer_indices": sorted(set(e["layer_indices"]))} for e in config["layer_types"]
+        ],
+    }
+    assert accounting_problems(broken) == [
+        "norm: count is 161, layer_indices list 81 instances (one index per instance, -1 at model "
+        "level)"
+    ]
 
 
 def test_gpt_oss_120b_attention_and_moe() -> None:
@@ -189,7 +229,7 @@ def test_build_cli_writes_config_and_csv(tmp_path: Path, write_config) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["tiny.json", "tiny.tensors.csv"]
 
 
-def test_layers_dir_reports_missing_classes(tmp_path: Path, capsys) -> None:
+def test_layers_dir_moves_entries_its_classes_cannot_load(tmp_path: Path, capsys) -> None:
     (tmp_path / "layers.py").write_text(
         "class NormLayer:\n"
         "    '''Norm.'''\n"
@@ -210,8 +250,12 @@ def test_layers_dir_reports_missing_classes(tmp_path: Path, capsys) -> None:
         == 0
     )
     out = capsys.readouterr().out
-    assert "warning: attention: class GroupedQueryAttentionLayer is not defined in" in out
+    assert "warning: attention: " in out and "has no GroupedQueryAttentionLayer" in out
     assert "warning: norm" not in out
+    config = json.loads((tmp_path / "o" / "meta-llama_Llama-3.2-1B.json").read_text())
+    assert [e["class"] for e in config["layer_types"]] == ["NormLayer"]
+    moved = {e["name"]: e["gap_kind"] for e in config["unsupported_layer_types"]}
+    assert moved["attention"] == moved["mlp"] == "missing_target_class"
 
 
 def test_dump_json_puts_scalar_lists_on_one_line() -> None:
@@ -219,3 +263,120 @@ def test_dump_json_puts_scalar_lists_on_one_line() -> None:
         dump_json({"a": [1, 2], "b": {"c": [True, None]}})
         == '{\n  "a": [1, 2],\n  "b": {\n    "c": [true, null]\n  }\n}\n'
     )
+
+
+# --------------------------------------------------------------------------- stand-ins, targets
+
+
+def _head(config: dict) -> dict:
+    return next(e for e in entry_lists(config) if e["name"] == "lm_head")
+
+
+@pytest.mark.parametrize(
+    ("vocab", "class_name", "intermediate"),
+    [(256, "MLPLayer", 128), (255, "GatedMLPLayer", 85)],
+)
+def test_untied_head_is_an_exact_stand_in(
+    write_config, vocab: int, class_name: str, intermediate: int
+) -> None:
+    """Even vocab: MLPLayer(H, V/2); divisible by 3: GatedMLPLayer(H, V/3); declared as such."""
+    path = write_config({**TINY_LLAMA, "vocab_size": vocab})
+    config = build_model_config(str(path)).config
+    head = _head(config)
+    assert head in config["layer_types"] and head["class"] == class_name
+    assert head["specs"]["intermediate_size"] == intermediate
+    assert head["specs"]["parameter_count"] == vocab * TINY_LLAMA["hidden_size"]
+    assert head["stand_in_for"] == "lm_head" and "tensor parallelism" in head["stand_in_note"]
+    assert head["gap_report"] == "gaps/lm_head.md"
+    assert config["estimate_coverage"]["missing"] == []
+    assert loader_problems(config) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"vocab_size": 257}, "no exact stand-in"),  # odd, not divisible by 3
+        ({"tie_word_embeddings": True}, "tied"),
+    ],
+)
+def test_heads_without_an_exact_stand_in_stay_unsupported(
+    write_config, change: dict, why: str
+) -> None:
+    config = build_model_config(str(write_config({**TINY_LLAMA, **change}))).config
+    head = _head(config)
+    assert head in config["unsupported_layer_types"] and head["class"] == "LMHeadLayer"
+    assert "stand_in_for" not in head
+    assert {"name": "lm_head", "gap_kind": "lm_head", "why": why} in config["estimate_coverage"][
+        "missing"
+    ]
+
+
+def test_a_biased_head_has_no_stand_in_and_its_specs_say_so(write_config) -> None:
+    """phi-style lm_head with a V-element bias: has_bias in specs, V·H + V parameters, a gap."""
+    config = build_model_config(str(write_config(TINY_PHI))).config
+    head = _head(config)
+    assert head["specs"]["has_bias"] is True
+    assert head["specs"]["parameter_count"] == 256 * 64 + 256
+    assert head in config["unsupported_layer_types"]
+    assert "lm_head (bias)" in config["estimate_coverage"]["summary"]
+
+
+def test_no_stand_ins_keeps_the_head_unsupported(write_config, tmp_path: Path, capsys) -> None:
+    path = write_config(TINY_LLAMA)
+    result = build_model_config(str(path), stand_ins=False)
+    head = _head(result.config)
+    assert head in result.config["unsupported_layer_types"]
+    assert "lm_head (stand-ins off)" in result.coverage_line()
+    assert main(["build", str(path), "--out", str(tmp_path / "o"), "--no-stand-ins"]) == 0
+    assert "missing: lm_head (stand-ins off)" in capsys.readouterr().out
+
+
+def _layers_folder(folder: Path, extra: str = "") -> Path:
+    """A folder of layer classes with the catalog's constructors (read, never imported)."""
+    import inspect
+
+    source = "".join(
+        f"class {name}:\n    '''{name}.'''\n    def __init__(self, "
+        + ", ".join(str(p) for p in inspect.signature(cls).parameters.values())
+        + "):\n        pass\n\n"
+        for name, cls in CATALOG.items()
+    )
+    folder.mkdir()
+    (folder / "layers.py").write_text(source + extra)
+    return folder
+
+
+_LM_HEAD_CLASS = """
+class LMHeadLayer:
+    '''The LM head a maintainer wrote from gaps/lm_head.md.'''
+    def __init__(self, layer_idx, vocab_size, hidden_size, dtype, tied=False, has_bias=False,
+                 parallelism=None):
+        pass
+"""
+
+
+def test_a_gap_class_in_the_layers_dir_is_picked_up(write_config, tmp_path: Path, capsys) -> None:
+    """The proposed class with a constructor taking the proposed specs goes into layer_types."""
+    folder = _layers_folder(tmp_path / "layers", _LM_HEAD_CLASS)
+    path = write_config({**TINY_LLAMA, "tie_word_embeddings": True})
+    result = build_model_config(str(path), layers_dir=folder)
+    head = _head(result.config)
+    assert head in result.config["layer_types"] and head["class"] == "LMHeadLayer"
+    assert head["specs"]["tied"] is True and head["specs"]["layer_idx"] == 0
+    assert [e.name for e in result.picked_up] == ["lm_head"]
+    assert result.config["unsupported_layer_types"] == []
+    assert result.config["estimate_coverage"]["decode_flops_per_token"]["share"] == 1.0
+    out = tmp_path / "out"
+    assert main(["build", str(path), "--out", str(out), "--layers-dir", str(folder)]) == 0
+    assert "picked up LMHeadLayer from" in capsys.readouterr().out
+
+
+def test_a_gap_class_that_drops_a_proposed_spec_is_not_picked_up(
+    write_config, tmp_path: Path
+) -> None:
+    """An LMHeadLayer without has_bias would lose the bias: the exact stand-in is used instead."""
+    folder = _layers_folder(tmp_path / "layers", _LM_HEAD_CLASS.replace(", has_bias=False", ""))
+    result = build_model_config(str(write_config(TINY_LLAMA)), layers_dir=folder)
+    head = _head(result.config)
+    assert head["class"] == "MLPLayer" and head["stand_in_for"] == "lm_head"
+    assert result.picked_up == ()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import SNAPSHOTS
+from .conftest import ROOT, SNAPSHOTS
 
 pytest_plugins = ["pytester"]
 
@@ -178,3 +179,27 @@ def test_case_file_may_add_its_own_tests(project: pytest.Pytester) -> None:
     )
     result = run(project, "--collect-only", "-q")
     result.stdout.fnmatch_lines(["cases/test_llama.py::test_extra"])
+
+
+def test_loader_contract_fails_on_what_mantiles_loader_cannot_load(
+    project: pytest.Pytester,
+) -> None:
+    """A golden with an unknown class, a missing required spec and a reserved key fails."""
+    config = json.loads((ROOT / "golden" / GOLDEN).read_text())
+    entries = {e["name"]: e for e in config["layer_types"]}
+    gap = dict(config["unsupported_layer_types"][0])  # the tied lm_head: LMHeadLayer
+    config["unsupported_layer_types"] = config["unsupported_layer_types"][1:]
+    config["layer_types"].append(gap)
+    del entries["mlp"]["specs"]["intermediate_size"]
+    entries["norm"]["specs"]["dtype"] = "bf16"
+    (project.path / "golden" / GOLDEN).write_text(json.dumps(config))
+    result = run(project, "-k", "loader_contract")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*golden/meta-llama_Llama-3.2-1B.json breaks the loader contract*(3 problem(s))*",
+            "*lm_head: class LMHeadLayer is not in the built-in catalog: *HTTP 500*",
+            "*mlp: required spec(s) intermediate_size of GatedMLPLayer missing: *TypeError*",
+            "*norm: specs hold dtype: the loader passes them itself: TypeError*",
+        ]
+    )

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from harness.build import accounting_problems, build_model_config
 from harness.errors import HarnessError
+from harness.loader import loader_problems
 from harness.writers import write_build
 
 from .conftest import SNAPSHOTS
@@ -148,8 +149,9 @@ def test_mutated_config_closes_or_fails_clearly(
         config_out = json.loads((out / "model.json").read_text())
         layer_sum = sum(
             entry["count"] * entry["specs"]["parameter_count"]
-            for entry in config_out["layer_types"]
+            for entry in [*config_out["layer_types"], *config_out["unsupported_layer_types"]]
         )
+        assert loader_problems(config_out) == [], (hf_id, done)
         assert layer_sum == config_out["total_params"] == result.inspection.total_params, (
             hf_id,
             done,

@@ -170,13 +170,27 @@ def test_error_unknown_type_with_auto_map_is_refused(
     assert spies.calls == []
 
 
-def test_opt_in_with_pinned_revision_asks_transformers_for_that_revision(
+def test_error_a_local_folder_runs_no_remote_code_even_opted_in_and_pinned(
     spies: Spies, write_config
 ) -> None:
+    """A 40-hex revision names a Hub commit: it pins nothing of a folder's Python files."""
     path = str(write_config(REMOTE))
-    inspection = inspect_model_structure(path, PINNED, trust_remote_code=True)
+    with pytest.raises(errors.RemoteCodeRefusedError, match="a revision pins nothing"):
+        inspect_model_structure(path, PINNED, trust_remote_code=True)
+    assert spies.calls == []
+
+
+def test_opt_in_with_pinned_revision_asks_transformers_for_that_revision(
+    spies: Spies, remote_snapshot: Path
+) -> None:
+    inspection = inspect_model_structure("org/remote-model", PINNED, trust_remote_code=True)
     assert spies.named("AutoConfig.from_pretrained") == [
-        {"args": (path,), "revision": PINNED, "trust_remote_code": True, "local_files_only": True}
+        {
+            "args": ("org/remote-model",),
+            "revision": PINNED,
+            "trust_remote_code": True,
+            "local_files_only": True,
+        }
     ]
     assert spies.named("AutoConfig.for_model") == []
     assert "built with reviewed remote code" in inspection.notes
@@ -192,54 +206,66 @@ def test_error_unknown_type_without_auto_map_is_unknown_not_remote(
 
 
 @pytest.mark.parametrize(
-    ("flags", "asked"),
+    ("flags", "says"),
     [
-        ([], False),
-        (["--trust-remote-code"], False),
-        (["--revision", PINNED], False),
-        (["--trust-remote-code", "--revision", "main"], False),
-        (["--trust-remote-code", "--revision", PINNED], True),
+        ([], "needs code from the Hub"),
+        (["--trust-remote-code"], "needs code from the Hub"),
+        (["--revision", PINNED], "needs code from the Hub"),
+        (["--trust-remote-code", "--revision", "main"], "needs code from the Hub"),
+        (["--trust-remote-code", "--revision", PINNED], "a revision pins nothing"),
     ],
     ids=["no-flags", "trust-only", "pin-only", "trust-branch", "trust-pinned"],
 )
-def test_cli_needs_both_flags(
+def test_error_cli_runs_no_code_of_a_local_folder(
     spies: Spies,
     write_config,
     capsys: pytest.CaptureFixture[str],
     flags: list[str],
-    asked: bool,
+    says: str,
 ) -> None:
     status = main(["inspect", str(write_config(REMOTE)), "--no-cache", *flags])
     err = capsys.readouterr().err
-    assert (status == 0) is asked, err
+    assert status == 2, err
+    assert spies.named("AutoConfig.from_pretrained") == []
+    assert says in err and "--trust-remote-code" in err
+
+
+def test_cli_needs_both_flags_for_a_hub_model(
+    spies: Spies, remote_snapshot: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (remote_snapshot / "snapshot.json").write_text(
+        json.dumps({"sha256": sha256_of((remote_snapshot / "config.json").read_bytes())})
+    )
+    assert main(["inspect", "org/remote-model", "--no-cache", "--revision", PINNED]) == 2
+    assert "needs code from the Hub" in capsys.readouterr().err
+    assert main(["inspect", "org/remote-model", "--no-cache", "--trust-remote-code"]) == 2
+    assert "pinned 40-hex revision" in capsys.readouterr().err
+    flags = ["--trust-remote-code", "--revision", PINNED]
+    assert main(["inspect", "org/remote-model", "--no-cache", *flags]) == 0
     requests = spies.named("AutoConfig.from_pretrained")
-    if asked:
-        assert [(r["revision"], r["trust_remote_code"]) for r in requests] == [(PINNED, True)]
-    else:
-        assert requests == []
-        assert "needs code from the Hub" in err and "--trust-remote-code" in err
+    assert [(r["revision"], r["trust_remote_code"]) for r in requests] == [(PINNED, True)]
 
 
 def test_cli_offline_flag_keeps_opted_in_remote_code_off_the_network(
-    spies: Spies, write_config, monkeypatch: pytest.MonkeyPatch
+    spies: Spies, remote_snapshot: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE")
     flags = ["--trust-remote-code", "--revision", PINNED, "--no-cache"]
-    assert main(["inspect", str(write_config(REMOTE)), "--offline", *flags]) == 0
-    assert main(["inspect", str(write_config(REMOTE)), *flags]) == 0
+    assert main(["inspect", "org/remote-model", "--offline", *flags]) == 0
+    assert main(["inspect", "org/remote-model", *flags]) == 0
     requests = spies.named("AutoConfig.from_pretrained")
     assert [r["local_files_only"] for r in requests] == [True, False]
     assert "HF_HUB_OFFLINE" not in os.environ, "--offline is scoped to the command"
 
 
 def test_error_opted_in_remote_code_that_cannot_load_is_one_line(
-    write_config, capsys: pytest.CaptureFixture[str]
+    remote_snapshot: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """No code files next to the config and offline: a harness error, not an OSError traceback."""
-    path = str(write_config(REMOTE))
+    """Offline with the code in no cache: a harness error, not an OSError traceback."""
     with pytest.raises(errors.ModelBuildError, match="opted-in remote code at revision"):
-        inspect_model_structure(path, PINNED, trust_remote_code=True, use_cache=False)
-    status = main(["inspect", path, "--trust-remote-code", "--revision", PINNED, "--no-cache"])
+        inspect_model_structure("org/remote-model", PINNED, trust_remote_code=True, use_cache=False)
+    flags = ["--trust-remote-code", "--revision", PINNED, "--no-cache"]
+    status = main(["inspect", "org/remote-model", *flags])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and "could not be loaded" in err[0]
 

@@ -75,3 +75,30 @@ def test_a_renamed_session_is_caught(tmp_path: Path, missing: str) -> None:
         (ROOT / "noxfile.py").read_text().replace(f"def {missing}(", f"def {missing}_renamed(")
     )
     assert missing not in nox_sessions(noxfile)
+
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("page", DOCS, ids=lambda path: path.name)
+def test_every_relative_link_of_the_docs_exists(page: Path) -> None:
+    """README.md and docs/*.md link only to files that are in the repository (or to URLs)."""
+    targets = [t for t in LINK.findall(page.read_text()) if "://" not in t]
+    missing = [t for t in targets if not (page.parent / t).exists()]
+    assert missing == [], f"{page.name} links to files that do not exist: {missing}"
+
+
+def test_readme_add_flow_is_the_one_ci_runs() -> None:
+    """The commands and the filled claim the README shows are those tests/test_add_flow.py runs."""
+    from .test_add_flow import CLAIMS
+
+    readme = (ROOT / "README.md").read_text()
+    for command in (
+        "python3 -m nox -s harness -- add microsoft/phi-2 --config path/to/config.json",
+        "python3 -m nox -s snapshots",
+        "python3 -m nox -s tests",
+    ):
+        assert command in readme
+    assert f"'total_params': {CLAIMS[('microsoft/phi-2', 'total_params')]}," in readme
+    assert "add_flow" in (ROOT / ".ci" / "run").read_text()
