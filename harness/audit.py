@@ -443,12 +443,14 @@ def audit_file(
     offline: bool | None = None,
     token: str | None = None,
     layers_dir: str | Path | None = None,
+    native_class: bool = False,
 ) -> AuditReport:
-    """Load a config, dry-run its model (given or inferred) and audit the one against the other."""
+    """Load a config, dry-run its model (given or inferred) and audit the one against the other
+    (`native_class`: the model was built natively behind its auto_map, see `harness build`)."""
     config = load_mantile_config(path)
     chosen = model or infer_model(config, path)
     layers = get_supported_layers(layers_dir) if layers_dir is not None else None
-    dry_run = build_model_config(chosen, offline=offline, token=token)
+    dry_run = build_model_config(chosen, offline=offline, token=token, native_class=native_class)
     findings = audit_config(config, dry_run, layers)
     return AuditReport(str(path), chosen, int(dry_run.config["total_params"]), tuple(findings))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import layer_set
-from .errors import SchemaValidationError
+from .errors import InvalidConfigError, SchemaValidationError
 from .estimate import estimate_coverage
 from .inspection import Inspection, format_count, inspect_model_structure
 from .limits import check_total_params
@@ -38,6 +38,7 @@ __all__ = [
     "build_config",
     "build_from_inspection",
     "build_model_config",
+    "declared_hf_id",
     "display_name",
     "entry_lists",
     "load_schema",
@@ -75,13 +76,23 @@ class BuildResult:
         return str(self.config["estimate_coverage"]["summary"])
 
 
-def model_id_for(inspection: Inspection) -> str:
-    """Mantile's id: `org_name` for a Hub id, else the config's folder name (or file stem)."""
+def declared_hf_id(inspection: Inspection) -> str | None:
+    """The Hub id a config belongs to: the one it was resolved from, else its `_name_or_path`
+    when that is a Hub id (never a local path such as `./` or `/models`)."""
     if inspection.hf_id:
-        return model_slug(inspection.hf_id)
+        return inspection.hf_id
     name_or_path = inspection.resolved.config.get("_name_or_path")
-    if isinstance(name_or_path, str) and is_hf_id(name_or_path):  # safe in a file name
-        return model_slug(name_or_path)
+    if isinstance(name_or_path, str) and is_hf_id(name_or_path):
+        return name_or_path
+    return None
+
+
+def model_id_for(inspection: Inspection, hf_id: str | None = None) -> str:
+    """Mantile's id: `org_name` for a Hub id (`hf_id`, else the declared one), else the config's
+    folder name (or file stem)."""
+    hf_id = hf_id or declared_hf_id(inspection)
+    if hf_id:
+        return model_slug(hf_id)
     path = Path(inspection.resolved.path or inspection.model)
     stem = path.parent.name if path.name == "config.json" else path.stem
     return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in stem) or "model"
@@ -104,11 +115,16 @@ def build_model_config(
     validation: dict[str, Any] | None = None,
     use_cache: bool = True,
     stand_ins: bool = True,
+    hf_id: str | None = None,
+    native_class: bool = False,
 ) -> BuildResult:
     """The whole pipeline for one model: resolve, inspect (cached), structure, map, build, check.
 
     `layers_dir`: build for the classes of that folder (e.g. a Mantile checkout's
-    backend/layers) instead of the catalog; `stand_ins` False: no exact stand-ins.
+    backend/layers) instead of the catalog; `stand_ins` False: no exact stand-ins. `hf_id` names
+    the Hub model a local config.json belongs to (recorded as `hf_model_id`); `native_class`
+    builds the transformers class a config names although its `auto_map` points at Hub code
+    (see `inspection.inspect_resolved`).
     """
     inspection = inspect_model_structure(
         model,
@@ -117,9 +133,10 @@ def build_model_config(
         token=token,
         trust_remote_code=trust_remote_code,
         use_cache=use_cache,
+        native_class=native_class,
     )
     return build_from_inspection(
-        inspection, layers_dir=layers_dir, validation=validation, stand_ins=stand_ins
+        inspection, layers_dir=layers_dir, validation=validation, stand_ins=stand_ins, hf_id=hf_id
     )
 
 
@@ -130,14 +147,24 @@ def build_from_inspection(
     validation: dict[str, Any] | None = None,
     check_schema: bool = True,
     stand_ins: bool = True,
+    hf_id: str | None = None,
 ) -> BuildResult:
-    """Structure, map and build from an inspection already made (`check_schema`: validate it)."""
+    """Structure, map and build from an inspection already made (`check_schema`: validate it);
+    `hf_id` names the Hub model of a config read from a file."""
     check_total_params(inspection.total_params, where=inspection.resolved.display_path)
+    if hf_id is not None and not is_hf_id(hf_id):
+        raise InvalidConfigError(
+            f"hf_id {hf_id!r} (--hf-id) is not a Hub id of the form 'org/name'; pass the id the "
+            "config.json belongs to, e.g. meta-llama/Llama-3.2-1B"
+        )
     target = layer_set(layers_dir)
     structure = analyze_layer_structure(inspection)
     entries = tuple(map_components(structure, target=target, stand_ins=stand_ins))
-    model_id = model_id_for(inspection)
-    config = build_config(inspection, structure, entries, model_id=model_id, validation=validation)
+    hf_id = hf_id or declared_hf_id(inspection)
+    model_id = model_id_for(inspection, hf_id)
+    config = build_config(
+        inspection, structure, entries, model_id=model_id, validation=validation, hf_id=hf_id
+    )
     if check_schema:
         validate_schema(config, where=f"generated config of {inspection.model}")
     warnings = tuple(target_notes(entries, layers_dir)) if layers_dir is not None else ()
@@ -156,15 +183,17 @@ def build_config(
     *,
     model_id: str,
     validation: dict[str, Any] | None = None,
+    hf_id: str | None = None,
 ) -> dict[str, Any]:
     """The config dict in the seed's field order, plus provenance, findings and validation."""
     from . import __version__
 
     total = entries_parameter_total(entries)
+    hf_id = hf_id or inspection.hf_id
     config: dict[str, Any] = {
         "model_id": model_id,
-        "hf_model_id": inspection.hf_id,
-        "name": display_name(model_id, inspection.hf_id),
+        "hf_model_id": hf_id,
+        "name": display_name(model_id, hf_id),
         "hidden_size": structure.hidden_size,
         "num_layers": structure.num_layers,
         "vocab_size": structure.vocab_size,

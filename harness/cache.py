@@ -227,7 +227,8 @@ def cache_key(
         torch=versions["torch"],
         harness=versions["harness"],
         code=code_digest(*files),
-        inputs=inputs,
+        # A config built natively behind its auto_map is another build than the refused one.
+        inputs=f"{inputs}native-class" if resolved.native_class else inputs,
     )
 
 

@@ -222,6 +222,8 @@ class ModelCase:
     notes: str = ""
     trust_remote_code: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # Build the transformers class `architectures` names although auto_map points at Hub code.
+    native_class: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.hf_id, str) or not is_hf_id(self.hf_id):

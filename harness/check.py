@@ -387,6 +387,7 @@ def with_validation(
         result.entries,
         model_id=result.model_id,
         validation=validation_block(case, results),
+        hf_id=result.config["hf_model_id"],
     )
     if check_schema:
         validate_schema(config, where=f"generated config of {case.hf_id}")
@@ -414,6 +415,7 @@ def build_case(
         offline=offline,
         trust_remote_code=case.trust_remote_code,
         use_cache=use_cache,
+        native_class=case.native_class,
         snapshots_dir=snapshots_dir,
     )
     # Only the final config (this one plus its validation block) needs a schema check.

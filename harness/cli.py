@@ -59,7 +59,18 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help="allow Hub code for model types transformers lacks; needs a pinned 40-hex --revision. "
         "This runs code from the Hub on this machine: review it first",
     )
+    _add_native_class(parser)
     _add_no_cache(parser)
+
+
+def _add_native_class(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--native-class",
+        action="store_true",
+        help="build the transformers class that `architectures` names even though `auto_map` "
+        "points at Hub code for a model type transformers lacks (Kimi-K2 names "
+        "DeepseekV3ForCausalLM); no Hub code runs, and the output's provenance notes it",
+    )
 
 
 def _add_no_cache(parser: argparse.ArgumentParser) -> None:
@@ -93,6 +104,7 @@ def _inspect(args: argparse.Namespace) -> int:
         token=_token(),
         trust_remote_code=args.trust_remote_code,
         use_cache=not args.no_cache,
+        native_class=args.native_class,
     )
     counts = count_parameters(inspection)
     scope = _parameter_scope(inspection)
@@ -238,8 +250,11 @@ def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
         layers_dir=getattr(args, "layers_dir", None),
         use_cache=not args.no_cache,
         stand_ins=not getattr(args, "no_stand_ins", False),
+        hf_id=getattr(args, "hf_id", None),
+        native_class=args.native_class,
     )
-    case = find_case(result.inspection.hf_id) if result.inspection.hf_id else None
+    hf_id = result.config["hf_model_id"]
+    case = find_case(hf_id) if hf_id else None
     if case is None:
         return result, None
     return with_validation(case, result)
@@ -254,7 +269,7 @@ def _cell(value: Any) -> str:
 def _validate(args: argparse.Namespace) -> int:
     result, checks = _build_with_case(args)
     if checks is None:
-        hf_id = result.inspection.hf_id or args.model
+        hf_id = result.config["hf_model_id"] or args.model
         raise HarnessError(
             f"no case file declares {hf_id}; scaffold one with `harness add {hf_id}` "
             "and fill in its public facts"
@@ -374,6 +389,7 @@ def _check(args: argparse.Namespace) -> int:
         offline=args.offline,
         token=_token(),
         layers_dir=args.layers_dir,
+        native_class=args.native_class,
     )
     if args.json:
         _say_json(report.as_dict())
@@ -410,6 +426,7 @@ def _add(args: argparse.Namespace) -> int:
         offline=args.offline,
         token=_token(),
         trust_remote_code=args.trust_remote_code,
+        native_class=args.native_class,
     )
     lines = [f"wrote {path}" for path in add_model(scaffold)]
     total = scaffold.result.config["total_params"]
@@ -519,6 +536,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="no exact stand-ins (an untied LM head as MLPLayer ...): every gap goes to "
         "unsupported_layer_types",
     )
+    build.add_argument(
+        "--hf-id",
+        help="the Hub id (org/name) a local config.json belongs to: recorded as hf_model_id, so "
+        "`harness check` of the output finds the model (default: the config's _name_or_path "
+        "when it is a Hub id)",
+    )
     build.set_defaults(func=_build)
 
     validate = commands.add_parser(
@@ -559,6 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the model needs Hub code: build it with the code at --revision (a 40-hex commit "
         "you reviewed) and record the opt-in in the case",
     )
+    _add_native_class(add)
     add.set_defaults(func=_add)
 
     checkpoint = commands.add_parser(
@@ -611,6 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", default=None, help="never touch the network"
     )
     check.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
+    _add_native_class(check)
     check.set_defaults(func=_check)
 
     cache = commands.add_parser("cache", help="show or clear the inspection cache")

@@ -468,7 +468,23 @@ def _leave(stack: list[str], done: set[str], name: str, module: Any, args: Any, 
 
 
 def _forward(model: Any, seq_len: int, cache: Any = None) -> _Pass:
-    """Run the model under FlopCounterMode; record what finished and where a failure happened."""
+    """Run the model under FlopCounterMode; record what finished and where a failure happened.
+
+    A prefill that fails without an attention mask is run again with an all-ones one: some
+    models then look for packed sequences in the position ids, which needs a value (`.item()`)
+    the meta device does not have (Gemma 4), while others (Jamba's Mamba layers) need no mask.
+    """
+    run = _forward_once(model, seq_len, cache)
+    if run.failure is not None and cache is None:
+        masked = _forward_once(model, seq_len, cache, attention_mask=True)
+        if masked.failure is None:
+            return masked
+    return run
+
+
+def _forward_once(
+    model: Any, seq_len: int, cache: Any = None, *, attention_mask: bool = False
+) -> _Pass:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -484,6 +500,8 @@ def _forward(model: Any, seq_len: int, cache: Any = None) -> _Pass:
     kwargs: dict[str, Any] = {"input_ids": ids, "use_cache": True}
     if cache is not None:
         kwargs[_cache_argument(model)] = cache
+    if attention_mask:
+        kwargs["attention_mask"] = torch.ones_like(ids)
     counter = FlopCounterMode(display=False)
     output = failed_in = failure = None
     try:
@@ -607,7 +625,9 @@ def _neighbours(target: _Target, targets: Sequence[_Target]) -> tuple[list[_Targ
             continue
         if path == module and other.owns_matmul:
             sharing.append(other)
-        elif path != module and _inside(path, module):
+        elif path != module and _inside(path, module) and other.owns_matmul:
+            # an entry of vectors only (a router's scales) does no matmul of its own: its
+            # module may run the entry's matmuls (the router's projection), so it stays in
             nested.append(path)
     outermost = [p for p in set(nested) if not any(_inside(p, q) for q in nested if q != p)]
     return sharing, sorted(outermost)

@@ -62,6 +62,7 @@ __all__ = [
     "render_index",
     "render_report",
     "render_skeleton",
+    "render_unblocked_report",
     "skeleton_numbers",
     "summarize_layers",
     "write_gap_reports",
@@ -206,6 +207,96 @@ _FALLBACKS: dict[str, tuple[str, str, str]] = {
         "The attention projections do not match AttentionLayer, GroupedQueryAttentionLayer or "
         "SlidingWindowAttentionLayer exactly (chunked attention, partial biases or unusual "
         "widths). No reference notes are recorded for this kind yet.",
+    ),
+    "nonstandard_moe": (
+        "Mixture of experts that MoELayer does not reproduce (nonstandard_moe)",
+        "HIGH",
+        "A mixture-of-experts block whose experts, router and top-k were read from the shapes and "
+        "the config, but whose parameters MoELayer's formula (router H x E plus E equal experts of "
+        "2 or 3 projections) does not reproduce: experts working in a narrower latent width than "
+        "the router reads, experts of unequal sizes, a top-k the config leaves unset, or "
+        "projections neither 2 nor 3 wide. The specs give the widths read from the expert "
+        "tensors. No reference notes are recorded for this kind yet.",
+    ),
+    "moe_router_extras": (
+        "Learned router terms beyond the router matrix (moe_router_extras)",
+        "LOW",
+        "Per-expert or per-channel scales, norms or a router MLP's extra layers that a MoE block's "
+        "router holds beside its [E, H] matrix and bias; MoELayer's router is H x E (+ E) only. "
+        "They cost elementwise work per token. No reference notes are recorded for this kind yet.",
+    ),
+    "mixture_of_attention_heads": (
+        "Mixture of attention heads (mixture_of_attention_heads)",
+        "HIGH",
+        "Attention whose query and output projections are routed experts (JetMoE's MoA): a router "
+        "picks top-k expert projections per token while the key/value projection is shared. No "
+        "catalog attention class routes heads. No reference notes are recorded for this kind yet.",
+    ),
+    "sparse_attention_indexer": (
+        "Sparse-attention indexer (sparse_attention_indexer)",
+        "HIGH",
+        "The lightning indexer of DeepSeek-style sparse attention (DSA): small query/key "
+        "projections and per-head weights that score every cached key and select the top-k keys "
+        "the main attention then reads. It adds its own FLOPs and a small key cache per token, and "
+        "changes the main attention's cost from the full context to top-k keys. No reference notes "
+        "are recorded for this kind yet.",
+    ),
+    "convolution": (
+        "Convolution inside a block (convolution)",
+        "MEDIUM",
+        "A convolution module (depthwise or full) inside a layer or an encoder, outside the "
+        "patch embedding: spatial mixing in a vision stage, a positional convolution. No "
+        "reference notes are recorded for this kind yet.",
+    ),
+    "relative_position_bias": (
+        "Learned relative position bias (relative_position_bias)",
+        "LOW",
+        "A learned table or projection that turns relative positions into attention-score biases "
+        "(T5 buckets, ProphetNet, CPM-Ant): added to the scores, not a projection of the hidden "
+        "state. No reference notes are recorded for this kind yet.",
+    ),
+    "linear_projection": (
+        "A single linear projection standing alone (linear_projection)",
+        "MEDIUM",
+        "One dense matrix (with or without bias) that is a component by itself: a projection "
+        "between stacks, a shared block's output linear. MLPLayer models two or three "
+        "projections, so one matrix has no exact class. No reference notes are recorded for this "
+        "kind yet.",
+    ),
+    "adapter": (
+        "Adapter modules inside a block (adapter)",
+        "MEDIUM",
+        "Bottleneck adapters or low-rank adapters added to a block's projections (X-MOD's "
+        "language adapters, Zamba2's LoRA lists). No reference notes are recorded for this kind "
+        "yet.",
+    ),
+    "residual_scale": (
+        "Learned residual gates and scales (residual_scale)",
+        "LOW",
+        "Learned scalars or per-channel vectors that gate or scale a branch before it joins the "
+        "residual stream (tanh gates on cross-attention, per-channel residual scales). They cost "
+        "elementwise work only. No reference notes are recorded for this kind yet.",
+    ),
+    "recurrence": (
+        "Linear recurrence block (recurrence)",
+        "HIGH",
+        "A gated linear recurrence (RG-LRU and similar) that carries a fixed-size state per "
+        "sequence instead of a KV cache. No reference notes are recorded for this kind yet.",
+    ),
+    "patch_embedding": (
+        "Patch embedding of a vision encoder (patch_embedding)",
+        "MEDIUM",
+        "The convolution (or linear) that cuts an image into patches and projects each patch to "
+        "the encoder's width: a GEMM of (channels x patch area) by width per patch. It runs once "
+        "per image, not per text token. No reference notes are recorded for this kind yet.",
+    ),
+    "multimodal_projector": (
+        "Projector from an encoder into the text stack (multimodal_projector)",
+        "MEDIUM",
+        "The linears (and their norms' neighbours) that map an encoder's patch features, often "
+        "merged 2x2 or 4x4, to the text model's hidden size: a small MLP whose input and output "
+        "widths differ, so MLPLayer does not fit. It runs once per image token. No reference "
+        "notes are recorded for this kind yet.",
     ),
     MISSING_TARGET_CLASS: (
         "Catalog classes the target layer set lacks (missing_target_class)",
@@ -764,8 +855,10 @@ def render_report(report: GapKindReport) -> str:
 
 
 def render_index(reports: Mapping[str, GapKindReport] | Iterable[GapKindReport]) -> str:
-    """The Markdown index: gap kinds ranked by models blocked, then severity, then name."""
+    """The Markdown index: gap kinds ranked by models blocked, then severity, then name; then
+    the kinds the mapper can emit that no report here has (their short reports)."""
     items = list(reports.values()) if isinstance(reports, Mapping) else list(reports)
+    unblocked = sorted(set(GAP_CLASSES) - {report.gap_kind for report in items})
     ranked = sorted(items, key=GapKindReport.rank_key)
     models: dict[str, list[GapKindReport]] = {}
     for report in ranked:
@@ -822,6 +915,22 @@ def render_index(reports: Mapping[str, GapKindReport] | Iterable[GapKindReport])
         *_table(["Model", "Gap kinds", "Reports"], by_model),
         "",
     ]
+    if unblocked:
+        rows = []
+        for kind in unblocked:
+            title, severity, proposed, _, _ = _describe_kind(kind)
+            rows.append(
+                [f"[`{kind}`]({kind}.md)", f"**{severity}**", _code(proposed), _cell(title)]
+            )
+        lines += [
+            "## Gap kinds no case has yet",
+            "",
+            "The mapper can emit these kinds (the coverage sweep meets them); their reports are "
+            "short until a model case has them.",
+            "",
+            *_table(["Gap kind", "Severity", "Proposed class", "Title"], rows),
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -1128,11 +1237,47 @@ def extract_skeletons(markdown: str) -> list[str]:
 
 
 def generate_gap_files(results: Iterable[BuildResult]) -> dict[str, str]:
-    """File name (`<gap_kind>.md`, `README.md`) -> text for every gap kind of the builds."""
+    """File name (`<gap_kind>.md`, `README.md`) -> text for every gap kind the mapper can emit:
+    the full report for kinds the builds have, a short one for the rest, so that every
+    `gap_report` link any build writes resolves."""
     reports = collect_gaps(results)
     files = {report.file_name: render_report(report) for report in reports.values()}
+    unblocked = sorted(kind for kind in GAP_CLASSES if kind not in reports)
+    for kind in unblocked:
+        files[f"{kind}.md"] = render_unblocked_report(kind)
     files[INDEX_FILE] = render_index(reports)
     return dict(sorted(files.items()))
+
+
+def render_unblocked_report(gap_kind: str) -> str:
+    """The report of a gap kind no model case has yet: what it is, where it was seen, and what a
+    full report needs (a case whose dry run has it)."""
+    title, severity, proposed, summary, reference = _describe_kind(gap_kind)
+    lines = [
+        GENERATED_MARKER,
+        "",
+        f"# {title}",
+        "",
+        f"- Gap kind: `{gap_kind}`",
+        f"- Severity: **{severity}**",
+        f"- Proposed class: `{proposed}`",
+        "- Blocks no model case yet",
+        "",
+        "## Summary",
+        "",
+        _prose(summary),
+        "",
+        "## Where it is seen",
+        "",
+        "No model case in `cases/` has an entry of this kind, so this report has no per-model "
+        "specs, example tensors or pytest skeleton yet. `coverage/README.md` lists the "
+        "transformers architectures whose default configs produce it (column `gap kinds`). Add a "
+        "case for a released model that has it (`harness add`), and `harness gaps` writes the "
+        "full report with exact numbers from its dry run.",
+        "",
+        *_references_section(reference),
+    ]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 class FileChange(str, Enum):

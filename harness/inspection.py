@@ -9,7 +9,7 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -167,15 +167,20 @@ def inspect_model_structure(
     trust_remote_code: bool = False,
     use_cache: bool = False,
     snapshots_dir: Path | None = None,
+    native_class: bool = False,
 ) -> Inspection:
     """Resolve `model`'s config, build it on the meta device (or read the cache): every tensor.
 
     `snapshots_dir`: where vendored snapshots are (default: $HARNESS_SNAPSHOTS_DIR, else the
-    working directory's cases/configs).
+    working directory's cases/configs). `native_class`: build the transformers class
+    `architectures` names even though `auto_map` points at Hub code for a model type transformers
+    lacks; the opt-in travels with the resolved config and is recorded in the notes.
     """
     resolved = get_model_config(
         model, revision, offline=offline, token=token, snapshots_dir=snapshots_dir
     )
+    if native_class:
+        resolved = replace(resolved, native_class=True)
     if use_cache:
         from .cache import inspect_cached
 
@@ -289,15 +294,36 @@ def _build_config(
     auto_map = raw.pop("auto_map", None)
     if raw.pop("trust_remote_code", None) is not None:
         notes.append("trust_remote_code in the config ignored: only the caller can opt in")
+    native = _native_config_class(architectures[0])
+    if model_type not in CONFIG_MAPPING and auto_map is not None and resolved.native_class:
+        if native is None:
+            raise RemoteCodeRefusedError(
+                f"{resolved.model}: native build requested, but architectures[0] "
+                f"{architectures[0]!r} is not a class of transformers "
+                f"{transformers.__version__}; only Hub code builds this model (see "
+                "--trust-remote-code)"
+            )
+        notes.append(
+            f"built natively: {architectures[0]} of transformers {transformers.__version__} "
+            f"(model_type {model_type!r} read as {native.model_type!r}); the Hub code "
+            "auto_map names was not used (--native-class)"
+        )
+        model_type = native.model_type
     if model_type not in CONFIG_MAPPING:
         if auto_map is not None:
             if not trust_remote_code or not is_pinned_revision(revision):
+                hint = (
+                    f"; or, since architectures[0] {architectures[0]} is a transformers class, "
+                    "build it natively with --native-class (native_class=True in the case)"
+                    if native is not None
+                    else ""
+                )
                 raise RemoteCodeRefusedError(
                     f"{resolved.model} needs code from the Hub (`auto_map`, model_type "
                     f"{model_type!r} is not in transformers {transformers.__version__}); it is "
                     "never run implicitly: set trust_remote_code=True in the case (or pass "
                     "--trust-remote-code) together with a pinned 40-hex revision (--revision) "
-                    "after reviewing that code"
+                    f"after reviewing that code{hint}"
                 )
             if resolved.hf_id is None:
                 raise RemoteCodeRefusedError(
@@ -314,7 +340,7 @@ def _build_config(
             f"{transformers.__version__}; upgrade transformers (and the constraints file) or "
             "check the spelling"
         )
-    if auto_map is not None:
+    if auto_map is not None and not resolved.native_class:
         notes.append("auto_map ignored: the model type is built by transformers itself")
     for key in _STORAGE_KEYS:
         if raw.pop(key, None) is not None:
@@ -330,6 +356,15 @@ def _build_config(
         ) from None
     check_built_config(hf_config, where=where)
     return hf_config, notes
+
+
+def _native_config_class(architecture: str) -> Any:
+    """The config class of the transformers model class named `architecture`, or None."""
+    import transformers
+
+    cls = getattr(transformers, architecture, None)
+    config_class = getattr(cls, "config_class", None) if isinstance(cls, type) else None
+    return config_class if isinstance(getattr(config_class, "model_type", None), str) else None
 
 
 def _remote_config(resolved: ResolvedConfig, revision: str | None) -> Any:

@@ -24,7 +24,9 @@ dry run stays quick (build time grows linearly with the layer count) and the num
 Where transformers itself accepts a shape, the limits do too: a feed-forward width given per layer
 (Gemma 3n's `intermediate_size`, Ernie 4.5 VL's per-modality `moe_intermediate_size`) is a list
 whose every entry is checked; an MLA head may have no RoPE part (GLM-5-Next requires
-`qk_rope_head_dim` 0 and names that part `head_dim`), so those may be 0, not both. Query heads
+`qk_rope_head_dim` 0 and names that part `head_dim`), so those may be 0, not both; optional
+sizes that official configs set to 0 for "absent" (a shared expert's width, an expert count, a
+query LoRA rank) may be 0 too. Query heads
 that do not divide the hidden size are refused only when nothing else gives the head width: a
 `head_dim`-like key in the file (`attention_head_size`, `d_kv`, `kv_channels`, an MLA
 `qk_nope_head_dim`) or in the config class (a default, or an alias such as glm4_moe_lite's
@@ -90,6 +92,15 @@ _DIMENSIONS = (
 _COUNTS = (*_HEADS, *_KV_HEADS, *_TOP_K, "max_position_embeddings")
 _PER_LAYER = ("intermediate_size", "moe_intermediate_size")
 _MAY_BE_ZERO = ("qk_rope_head_dim", "qk_nope_head_dim")
+# Optional sizes an official config may set to 0 for "absent", which transformers reads that way
+# (Qwen3-Coder-480B's shared_expert_intermediate_size 0: no shared expert; num_experts 0: dense).
+_ZERO_IS_ABSENT = (
+    "shared_expert_intermediate_size",
+    "moe_intermediate_size",
+    "q_lora_rank",
+    "num_experts_per_tok",
+    *_EXPERTS,
+)
 _HEAD_WIDTH = ("head_dim", "attention_head_size", "d_kv", "kv_channels", "qk_nope_head_dim")
 _LIMITS: dict[str, int] = {
     **{key: MAX_DIMENSION for key in _DIMENSIONS},
@@ -147,7 +158,7 @@ def _first_present(config: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[st
 
 
 def _zero_ok(key: str, config: Mapping[str, Any]) -> bool:
-    if key in _MAY_BE_ZERO:
+    if key in _MAY_BE_ZERO or key in _ZERO_IS_ABSENT:
         return True
     return key == "head_dim" and config.get("qk_rope_head_dim") == 0
 

@@ -23,7 +23,7 @@ from typing import Any
 from .catalog import LayerSet, LayerSignature, layer_set
 from .gap_formulas import exact_stand_in
 from .inspection import TensorRecord
-from .structure import Component, Structure
+from .structure import TEXT, Component, Structure
 
 __all__ = [
     "GAP_CLASSES",
@@ -61,6 +61,18 @@ GAP_CLASSES: dict[str, str] = {
     "lm_head_transform": "LMHeadTransformLayer",
     "learned_activation": "LearnedActivationLayer",
     "nonstandard_attention": "CustomAttentionLayer",
+    "nonstandard_moe": "CustomMoELayer",
+    "moe_router_extras": "MoERouterExtrasLayer",
+    "mixture_of_attention_heads": "MixtureOfAttentionHeadsLayer",
+    "sparse_attention_indexer": "SparseAttentionIndexerLayer",
+    "convolution": "ConvolutionLayer",
+    "relative_position_bias": "RelativePositionBiasLayer",
+    "linear_projection": "LinearProjectionLayer",
+    "adapter": "AdapterLayer",
+    "residual_scale": "ResidualScaleLayer",
+    "recurrence": "LinearRecurrenceLayer",
+    "patch_embedding": "PatchEmbeddingLayer",
+    "multimodal_projector": "MultimodalProjectorLayer",
     "unknown": "UnknownLayer",
 }
 # Gap kind of a catalog-exact entry whose class the target layer set lacks (or binds differently).
@@ -387,6 +399,8 @@ def _map_attention(component: Component) -> list[Piece]:
             "head_dim": a["head_dim"],
             "sliding_window": a["sliding_window"],
         }
+        if "v_head_dim" in a:
+            specs["v_head_dim"] = a["v_head_dim"]
         pieces = [
             _gap(
                 "attention",
@@ -433,6 +447,19 @@ def _map_attention(component: Component) -> list[Piece]:
         )
     if a["qk_norm_params"]:
         pieces.extend(_map_qk_norm(component, variant))
+    if a.get("relative_params"):
+        specs = {"num_heads": a["num_heads"]}
+        pieces.append(
+            _gap(
+                "relative_position_bias",
+                component,
+                "relative_position_bias",
+                specs,
+                a["relative_params"],
+                _tensors_named(component, a["relative"]),
+                variant,
+            )
+        )
     if a.get("differential_params"):
         specs = {"num_heads": a["num_heads"], "head_dim": a["head_dim"]}
         pieces.append(
@@ -545,17 +572,38 @@ def _map_moe(component: Component) -> list[Piece]:
     biases = a["expert_bias_params"] + a["router_bias_params"]
     pieces: list[Piece] = []
     specs = {**base, "has_bias": bool(biases)}
-    if _layer_count("MoELayer", specs) != core + biases and biases:
+    if _moe_count(specs) != core + biases and biases:
         specs = {**base, "has_bias": False}
         bias_tensors = tuple(t for t in component.tensors if t.leaf.endswith("bias"))
         pieces.append(
             _gap("moe_bias", component, "moe_bias", {"num_experts": experts}, biases, bias_tensors)
         )
         biases = 0
-    if a["top_k"] is not None and _layer_count("MoELayer", specs) == core + biases:
+    exact = (
+        a["top_k"] is not None
+        and a.get("router_input_size", hidden) == hidden
+        and _moe_count(specs) == core + biases
+    )
+    if exact:
         pieces.insert(0, _supported("moe", component, "MoELayer", specs, core + biases))
     else:
-        pieces.insert(0, _gap("unknown_moe", component, "unknown", specs, core + biases))
+        # Experts the catalog cannot reproduce exactly: a top-k the config leaves unset, experts
+        # in a narrower latent space than the router reads, projections neither 2 nor 3 wide.
+        odd = {**specs, "router_input_size": a.get("router_input_size")}
+        pieces.insert(0, _gap("moe", component, "nonstandard_moe", odd, core + biases))
+    if a.get("router_extra_params"):
+        extras = _tensors_named(component, a["router_extra_tensors"])
+        specs = {"num_experts": experts, "hidden_size": hidden}
+        pieces.append(
+            _gap(
+                "moe_router_extras",
+                component,
+                "moe_router_extras",
+                specs,
+                a["router_extra_params"],
+                extras,
+            )
+        )
     if shared and not shared_count:
         pieces.extend(_map_dense_mlp(component, shared, name="shared_expert"))
     if a["shared_gate_params"]:
@@ -571,6 +619,13 @@ def _map_moe(component: Component) -> list[Piece]:
             )
         )
     return pieces + _leftover("unknown_moe_tensors", component, a)
+
+
+def _moe_count(specs: Mapping[str, Any]) -> int | None:
+    """MoELayer's parameter count for specs; None when they do not bind (no top-k, p not 2/3)."""
+    if specs.get("top_k") is None or specs.get("num_projections") not in (2, 3):
+        return None
+    return _layer_count("MoELayer", specs)
 
 
 _MIXER_SPECS = {
@@ -621,6 +676,16 @@ def _map_cross_attention(component: Component) -> list[Piece]:
 
 # Component kinds that are one gap each, with the component's attrs as specs.
 _WHOLE_GAPS = {
+    "recurrence": "recurrence",
+    "residual_scale": "residual_scale",
+    "relative_position_bias": "relative_position_bias",
+    "linear": "linear_projection",
+    "adapter": "adapter",
+    "mixture_of_attention": "mixture_of_attention_heads",
+    "sparse_attention_indexer": "sparse_attention_indexer",
+    "convolution": "convolution",
+    "patch_embedding": "patch_embedding",
+    "projector": "multimodal_projector",
     "linear_attention": "linear_attention",
     "hyper_connections": "hyper_connections",
     "per_layer_embedding": "per_layer_embedding",
@@ -634,9 +699,19 @@ def _map_whole(component: Component) -> list[Piece]:
     kind = component.kind
     name = kind
     if kind in {"hyper_connections", "per_layer_embedding"}:
-        name = _entry_name(component.path.rpartition(".")[2])
+        name = _module_entry_name(component.path)
     specs = dict(component.attrs)
     return [_gap(name, component, _WHOLE_GAPS[kind], specs, component.parameter_count)]
+
+
+def _module_entry_name(path: str) -> str:
+    """An entry name for a module: its own name, with its list's name for a numbered item
+    (`embed_tokens.2` -> `embed_tokens_2`)."""
+    parts = path.split(".")
+    name = parts[-1]
+    if name.isdigit() and len(parts) > 1:
+        name = f"{parts[-2]}_{name}"
+    return _entry_name(name)
 
 
 def _entry_name(text: str) -> str:
@@ -645,9 +720,20 @@ def _entry_name(text: str) -> str:
 
 
 def _pieces(component: Component, structure: Structure) -> list[Piece]:
+    """The pieces of one component; an encoder's entry names say which part they belong to."""
+    pieces = _component_pieces(component, structure)
+    if component.part == TEXT:
+        return pieces
+    return [replace(piece, name=f"{component.part}_{piece.name}") for piece in pieces]
+
+
+def _component_pieces(component: Component, structure: Structure) -> list[Piece]:
     kind = component.kind
-    if kind in {"embedding", "position_embedding", "token_type_embedding"}:
+    if kind in {"embedding", "position_embedding", "token_type_embedding", "learned_embedding"}:
         return _map_embedding(component)
+    if kind == "embedding_table":
+        name = _module_entry_name(component.path)
+        return [replace(piece, name=name) for piece in _map_embedding(component)]
     if kind in {"cross_attention", "cross_attention_gate"}:
         return _map_cross_attention(component)
     if kind in _WHOLE_GAPS:
@@ -666,7 +752,7 @@ def _pieces(component: Component, structure: Structure) -> list[Piece]:
         return _map_mixer(component, structure)
     if kind == "buffers":
         return []
-    leaf = _entry_name(component.path.rpartition(".")[2])
+    leaf = _module_entry_name(component.path)
     return [
         _gap(
             f"unknown_{leaf}",

@@ -70,6 +70,9 @@ class ResolvedConfig:
     provenance: str | None = None
     snapshot: dict[str, Any] = field(default_factory=dict)
     offline: bool = False  # resolved offline: later steps (opted-in Hub code) stay offline too
+    # The caller opted in to building the transformers class `architectures` names although
+    # `auto_map` points at Hub code (Kimi-K2: kimi_k2 code, DeepseekV3ForCausalLM class).
+    native_class: bool = False
 
     @property
     def display_path(self) -> str:
@@ -221,6 +224,15 @@ def _refuse_constant(text: str) -> Any:
     raise _NotStrictJSON(f"{text} is not a JSON number; write a plain number or null")
 
 
+def _infinity_only(text: str) -> Any:
+    """`Infinity` and `-Infinity` as floats: transformers writes them itself (Mamba-2 and
+    Nemotron-H save `time_step_limit` as [0.0, Infinity]) and reads them back. NaN stays
+    refused: nothing real writes it."""
+    if text in {"Infinity", "-Infinity"}:
+        return float(text)
+    return _refuse_constant(text)
+
+
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
@@ -266,14 +278,16 @@ def parse_config_text(
     fix: str = "fix the file or download config.json again",
     *,
     sizes_only: bool = False,
+    allow_infinity: bool = False,
 ) -> Any:
     """Parse strict JSON: no NaN/Infinity, no duplicate keys, no lone surrogates.
 
     Raises InvalidConfigError naming `where`. With `sizes_only` (a Mantile config, whose numbers
     are sizes, counts and totals), a number of MAX_SIZE_DIGITS digits or more is refused too, so no
-    later arithmetic on it can overflow a float.
+    later arithmetic on it can overflow a float. `allow_infinity`: accept `Infinity`/`-Infinity`,
+    as a transformers config.json may hold them.
     """
-    parsed = _parse_strict(data, where, fix, sizes_only)
+    parsed = _parse_strict(data, where, fix, sizes_only, allow_infinity)
     try:
         # A lone surrogate ("\ud800") parses, but cannot be written out or printed as UTF-8.
         json.dumps(parsed, ensure_ascii=False).encode("utf-8")
@@ -287,11 +301,13 @@ def parse_config_text(
     return parsed
 
 
-def _parse_strict(data: bytes, where: str, fix: str, sizes_only: bool) -> Any:
+def _parse_strict(
+    data: bytes, where: str, fix: str, sizes_only: bool, allow_infinity: bool = False
+) -> Any:
     try:
         return json.loads(
             data.decode("utf-8"),
-            parse_constant=_refuse_constant,
+            parse_constant=_infinity_only if allow_infinity else _refuse_constant,
             parse_float=_size_float if sizes_only else _finite_float,
             parse_int=_size_int if sizes_only else _bounded_int,
             object_pairs_hook=_unique_keys,
@@ -340,7 +356,7 @@ def load_config_file(path: Path) -> tuple[dict[str, Any], bytes]:
             f"{path} is larger than {MAX_CONFIG_BYTES // 2**20} MiB; a config.json is a few KB "
             "of settings, so this is not one: pass the model's config.json"
         )
-    parsed = parse_config_text(data, str(path))
+    parsed = parse_config_text(data, str(path), allow_infinity=True)
     if not isinstance(parsed, dict):
         raise InvalidConfigError(
             f"{path} holds a JSON {_JSON_TYPES.get(type(parsed), 'value')}, not an object; "

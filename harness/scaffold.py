@@ -192,6 +192,7 @@ def case_source(
     *,
     trust_remote_code: bool = False,
     checkpoint: CheckpointSummary | None = None,
+    native_class: bool = False,
 ) -> str:
     """The Python text of a new case file: observed structural facts, TODO public claims."""
     from .check import observed_facts
@@ -217,6 +218,7 @@ def case_source(
         f"    hf_id={hf_id!r},",
         f"    revision={revision!r},",
         *(["    trust_remote_code=True,"] if trust_remote_code else []),
+        *(["    native_class=True,"] if native_class else []),
         "    facts={",
     ]
     for name in claims:
@@ -286,6 +288,7 @@ def prepare_scaffold(
     offline: bool | None = None,
     token: str | None = None,
     trust_remote_code: bool = False,
+    native_class: bool = False,
 ) -> Scaffold:
     """Read the config, dry-run it and render the snapshot and case file, writing nothing."""
     from .inspection import inspect_resolved
@@ -323,6 +326,7 @@ def prepare_scaffold(
         revision=pinned,
         provenance=source.provenance,
         offline=offline_requested(offline),  # reaches the opted-in remote-code fetch too
+        native_class=native_class,
     )
     inspection = inspect_resolved(resolved, trust_remote_code=trust_remote_code, revision=pinned)
     result = build_from_inspection(inspection)
@@ -342,7 +346,12 @@ def prepare_scaffold(
         source.data,
         meta,
         case_source(
-            hf_id, pinned, result, trust_remote_code=trust_remote_code, checkpoint=checkpoint
+            hf_id,
+            pinned,
+            result,
+            trust_remote_code=trust_remote_code,
+            checkpoint=checkpoint,
+            native_class=native_class,
         ),
         result,
         already_vendored=existing is not None,

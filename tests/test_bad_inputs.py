@@ -499,10 +499,12 @@ CORPUS: tuple[BadInput, ...] = (
         (CONFIG_TAIL, "is not strict JSON: NaN is not a JSON number", "write a plain number"),
     ),
     BadInput(
-        "infinity",
+        # transformers writes Infinity itself (time_step_limit), so it parses; as a size it is
+        # refused by the limits
+        "infinity-as-a-size",
         config_input(with_text('"hidden_size": 64', '"hidden_size": Infinity')),
         errors.InvalidConfigError,
-        (CONFIG_TAIL, "Infinity is not a JSON number"),
+        (CONFIG_TAIL, r"`hidden_size` is Infinity \(a JSON number\); it must be a positive"),
     ),
     BadInput(
         "float-overflowing-to-infinity",

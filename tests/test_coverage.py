@@ -136,7 +136,8 @@ def test_every_built_architecture_loads_in_the_estimator() -> None:
 
 def test_error_gate_flags_a_stale_entry_that_now_passes() -> None:
     assert gate_problems([result("a")], [entry("a")]) == [
-        "allowlist entry 'a' is stale: it now builds and closes accounting; remove it"
+        "allowlist entry 'a' is stale: it now builds, closes accounting and leaves at most 1% "
+        "unknown; remove it"
     ]
 
 
@@ -281,6 +282,49 @@ def test_every_built_architecture_closes_accounting_exactly() -> None:
     assert all(row["accounting_difference"] in (0, None) for row in rows)
     built = [row for row in rows if row["builds"]]
     assert all(row["accounting_closes"] for row in built)
+
+
+def test_no_encoder_block_is_counted_as_a_text_layer() -> None:
+    """Every image-text-to-text type is built whole; its vision (or audio) encoder is a part of
+    its own: the text stack's layer count is the text config's, and a type whose default config
+    has a vision sub-config has a vision part."""
+    import transformers
+
+    rows = [r for r in committed()["architectures"] if r["task"] == "image-text-to-text"]
+    built = [r for r in rows if r["builds"]]
+    assert built and all(r["route"] == "registered class, whole model" for r in rows)
+    for row in built:
+        configured = row["configured_layers"]
+        assert configured is None or row["text_layers"] == configured, row["model_type"]
+        config = transformers.AutoConfig.for_model(row["model_type"]).to_dict()
+        if isinstance(config.get("vision_config"), dict):
+            assert "vision" in row["encoder_parts"], row["model_type"]
+    assert sum(bool(r["encoder_parts"]) for r in built) >= len(built) // 2
+
+
+def test_unknown_stays_below_the_limit_outside_a_short_allowlist() -> None:
+    """No architecture outside the allowlist leaves more than 1% of its parameters unknown, and
+    the allowlist holds at most MAX_ALLOWLISTED entries."""
+    allowed = {entry.model_type for entry in load_allowlist()}
+    assert len(allowed) <= coverage.MAX_ALLOWLISTED
+    for row in committed()["architectures"]:
+        if row["model_type"] not in allowed and row["builds"]:
+            assert row["unknown_share"] <= coverage.MAX_UNKNOWN_SHARE, row["model_type"]
+
+
+def test_error_gate_flags_an_unknown_share_above_the_limit() -> None:
+    heavy = dataclasses.replace(result("a"), unknown_params=11, unknown=("unknown_x: t",))
+    assert gate_problems([heavy], []) == [
+        "a fails the coverage gate (1.1% of its parameters are in `unknown` entries, above 1%); "
+        "fix the structure or mapping rule, or add it to harness/coverage_allowlist.json with a "
+        "group and a reason"
+    ]
+    assert gate_problems([heavy], [entry("a", "harness")]) == []
+    crowded = [entry(f"t{i}") for i in range(coverage.MAX_ALLOWLISTED + 1)]
+    failing = [result(f"t{i}", error=FAILED) for i in range(coverage.MAX_ALLOWLISTED + 1)]
+    assert gate_problems(failing, crowded)[-1].startswith(
+        f"the allowlist has {coverage.MAX_ALLOWLISTED + 1} entries, more than "
+    )
 
 
 @pytest.mark.parametrize("model_type", SAMPLE)

@@ -121,6 +121,14 @@ def fallback_results(results: list[BuildResult]) -> list[BuildResult]:
     return [dataclasses.replace(base, model_id="fallback_model", entries=extra)]
 
 
+UNBLOCKED = "- Blocks no model case yet"
+
+
+def blocking_reports(files: Mapping[str, str]) -> dict[str, str]:
+    """The reports of kinds some model has (not the index, not the short unblocked ones)."""
+    return {k: v for k, v in files.items() if k != INDEX_FILE and UNBLOCKED not in v}
+
+
 # --------------------------------------------------------------------------- committed files
 
 
@@ -165,6 +173,34 @@ def test_every_config_gap_link_exists(
     assert links >= len(results)  # every model has at least its lm_head gap or stand-in
 
 
+def test_every_kind_the_mapper_can_emit_has_a_report(generated: dict[str, str]) -> None:
+    """A build of any model (not only the cases) links only to reports that exist: kinds no case
+    has get a short report saying so, with no skeleton, listed apart in the index."""
+    assert {f"{kind}.md" for kind in GAP_CLASSES} <= set(generated)
+    blocked = blocking_reports(generated)
+    for kind in GAP_CLASSES:
+        text = generated[f"{kind}.md"]
+        if f"{kind}.md" in blocked:
+            continue
+        assert f"- Gap kind: `{kind}`" in text and extract_skeletons(text) == [], kind
+        assert f"[`{kind}`]({kind}.md)" in generated[INDEX_FILE].split("no case has yet")[1]
+
+
+def test_every_gap_link_of_the_goldens_and_the_coverage_sweep_resolves() -> None:
+    """Every gap_report of the committed goldens, and every gap kind the committed coverage sweep
+    met, names a report that exists in gaps/."""
+    links = set()
+    for golden in sorted((ROOT / "golden").glob("*.json")):
+        config = json.loads(golden.read_text(encoding="utf-8"))
+        for part in ("layer_types", "unsupported_layer_types"):
+            links |= {e["gap_report"] for e in config.get(part, []) if e.get("gap_report")}
+    coverage = json.loads((ROOT / "coverage" / "coverage.json").read_text(encoding="utf-8"))
+    links |= {f"gaps/{kind}.md" for row in coverage["architectures"] for kind in row["gap_kinds"]}
+    assert {"gaps/unknown.md", "gaps/lm_head.md"} <= links
+    missing = sorted(link for link in links if not (ROOT / link).is_file())
+    assert missing == []
+
+
 def test_index_ranks_every_kind_by_models_blocked(
     results: list[BuildResult], generated: dict[str, str]
 ) -> None:
@@ -185,7 +221,9 @@ def test_index_ranks_every_kind_by_models_blocked(
     for _, kind, link, severity, models in rows:
         assert link == kind
         assert int(models) == len(blocked[kind]), kind
-        assert severity == GAP_REFERENCES[kind].severity
+        assert f"- Severity: **{severity}**" in generated[f"{kind}.md"]
+        if kind in GAP_REFERENCES:
+            assert severity == GAP_REFERENCES[kind].severity
     keys = [(-int(models), SEVERITY_ORDER[sev], kind) for _, kind, _, sev, models in rows]
     assert keys == sorted(keys)
     assert kinds[0] == "lm_head" and int(rows[0][4]) == len(results)
@@ -208,7 +246,8 @@ def test_report_sections_and_models(results: list[BuildResult], generated: dict[
         "## Test-suite specification",
         "## Generated pytest skeleton",
     ]
-    cased = {kind: ref for kind, ref in GAP_REFERENCES.items() if f"{kind}.md" in generated}
+    blocked = blocking_reports(generated)
+    cased = {kind: ref for kind, ref in GAP_REFERENCES.items() if f"{kind}.md" in blocked}
     # Kinds first met by the coverage sweep block no case; test_structure_rules.py renders them.
     assert {"lm_head", "multi_head_latent_attention", "mamba_mixer"} <= cased.keys()
     for kind, reference in cased.items():
@@ -252,12 +291,11 @@ def _run_skeletons(pytester: pytest.Pytester, files: Mapping[str, str]) -> pytes
 def test_skeletons_compile_and_every_test_skips_for_the_stated_reason(
     pytester: pytest.Pytester, results: list[BuildResult], generated: dict[str, str]
 ) -> None:
-    """Every report holds one skeleton; run with pytest, all of its tests skip naming the class."""
-    reports = {name: text for name, text in generated.items() if name != INDEX_FILE}
-    fallback = generate_gap_files(fallback_results(results))
-    reports.update(
-        {k: v for k, v in fallback.items() if k not in GAP_REFERENCES and k != INDEX_FILE}
-    )
+    """Every report of a kind some model has holds one skeleton; run with pytest, all of its
+    tests skip naming the class."""
+    reports = blocking_reports(generated)
+    fallback = blocking_reports(generate_gap_files(fallback_results(results)))
+    reports.update({k: v for k, v in fallback.items() if k not in GAP_REFERENCES})
     files: dict[str, str] = {}
     expected: dict[str, str] = {}
     for name, text in sorted(reports.items()):
@@ -379,7 +417,10 @@ def test_skeleton_becomes_a_real_check_once_the_class_exists(
 
 
 def test_skeleton_fails_a_wrong_class(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mla_skeleton: dict[str, str]
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    mla_skeleton: dict[str, str],
+    results: list[BuildResult],
 ) -> None:
     """A class that forgets the latent norms fails exactly the weight-memory test, for every MLA
     model the cases hold."""

@@ -13,12 +13,12 @@ from harness.inspection import (
     validate_config,
 )
 
-from .conftest import TINY_LLAMA, snapshot_meta, vendored_ids
+from .conftest import TINY_LLAMA, case_options, snapshot_meta, vendored_ids
 
 
 @pytest.mark.parametrize("hf_id", vendored_ids())
 def test_meta_total_equals_reference(hf_id: str) -> None:
-    inspection = inspect_model_structure(hf_id, offline=True)
+    inspection = inspect_model_structure(hf_id, offline=True, **case_options(hf_id))
     assert inspection.total_params == snapshot_meta(hf_id)["claims"]["meta_total_params"]
 
 

@@ -24,12 +24,12 @@ from harness.loader import loader_problems
 from harness.structure import analyze_layer_structure
 from harness.writers import dump_json, write_build
 
-from .conftest import TINY_LLAMA, TINY_PHI, vendored_ids
+from .conftest import TINY_LLAMA, TINY_PHI, case_options, vendored_ids
 
 
 @cache
 def built(hf_id: str) -> BuildResult:
-    return build_model_config(hf_id, offline=True)
+    return build_model_config(hf_id, offline=True, **case_options(hf_id))
 
 
 def entry(result: BuildResult, name: str) -> dict:

@@ -295,3 +295,189 @@ def test_reports_of_sweep_kinds_render_with_their_references(kind: str) -> None:
         assert f"| `{path}` | `{symbol}` |" in text
     for _, url in reference.papers:
         assert url in text
+
+
+# --------------------------------------------------------------------------- encoders and MoE
+
+
+def build_whole(model_type: str, architecture: str, **sizes: Any) -> BuildResult:
+    """An image-text model built whole (vision tower and projector included); closes exactly."""
+    config = tiny_config(model_type, architecture, **sizes)
+    result = build_from_inspection(inspect_config(config))
+    assert accounting_problems(result.config, result.inspection.total_params) == []
+    return result
+
+
+TEXT_SIZES = {**LLAMA_LIKE, "head_dim": HEAD_DIM}
+
+
+def test_a_vision_tower_is_its_own_part_read_from_its_own_config() -> None:
+    """Qwen2-VL's `visual.blocks.N` match the layer pattern but are not text layers: the text
+    stack keeps its own depth, the vision blocks get the vision config's heads, and their
+    entries say they are vision."""
+    vision = {"depth": 3, "embed_dim": 32, "num_heads": 2, "hidden_size": H, "mlp_ratio": 2}
+    result = build_whole(
+        "qwen2_vl",
+        "Qwen2VLForConditionalGeneration",
+        text_config=TEXT_SIZES,
+        vision_config=vision,
+    )
+    found = entries(result)
+    assert result.structure.num_layers == LAYERS and result.config["num_layers"] == LAYERS
+    assert result.structure.parts == ("vision",)
+    attention = found["vision_attention"]
+    assert (attention.count, attention.layer_indices) == (3, (0, 1, 2))
+    assert attention.supported and attention.specs["hidden_size"] == 32
+    assert found["vision_patch_embedding"].gap_kind == "patch_embedding"
+    assert found["vision_projector"].gap_kind == "multimodal_projector"
+    assert found["attention"].count == LAYERS  # the text attention, with the text config's heads
+    assert result.config["findings"] == []
+    text = [c for c in result.structure.components if c.part == "text"]
+    assert not any(".visual." in c.path for c in text)
+    no_unknown(result)
+
+
+def test_a_llava_style_tower_and_projector_map_to_classes_or_their_gaps() -> None:
+    vision = {
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "image_size": 28,
+        "patch_size": 14,
+    }
+    result = build_whole(
+        "llava", "LlavaForConditionalGeneration", text_config=TEXT_SIZES, vision_config=vision
+    )
+    found = entries(result)
+    assert found["vision_attention"].specs["hidden_size"] == 32
+    assert found["vision_mlp"].class_name == "MLPLayer"
+    assert found["vision_position_embedding"].class_name == "EmbeddingLayer"
+    projector = found["vision_projector"]
+    assert projector.specs["in_features"] == 32 and projector.specs["out_features"] == H
+    assert result.structure.num_layers == LAYERS
+    no_unknown(result)
+
+
+def test_dbrx_stacked_2d_experts_count_from_the_router_not_the_rows() -> None:
+    """DBRX stores each expert weight as one [E * I, H] matrix; E comes from the router."""
+    sizes = {
+        "d_model": H,
+        "n_heads": HEADS,
+        "n_layers": LAYERS,
+        "vocab_size": V,
+        "max_seq_len": 32,
+        "attn_config": {"kv_n_heads": KV_HEADS, "rope_theta": 10000.0},
+        "ffn_config": {"ffn_hidden_size": INTER, "moe_num_experts": 4, "moe_top_k": 2},
+    }
+    moe = entries(build("dbrx", **sizes))["moe"]
+    assert (moe.class_name, moe.specs["num_experts"], moe.specs["top_k"]) == ("MoELayer", 4, 2)
+    assert (moe.specs["intermediate_size"], moe.specs["num_projections"]) == (INTER, 3)
+
+
+def test_jetmoe_mixture_of_attention_heads_and_moe() -> None:
+    sizes = {
+        "hidden_size": H,
+        "num_hidden_layers": LAYERS,
+        "num_key_value_heads": 2,
+        "kv_channels": HEAD_DIM,
+        "intermediate_size": INTER,
+        "num_local_experts": 4,
+        "num_experts_per_tok": 2,
+        "vocab_size": V,
+    }
+    result = build("jetmoe", **sizes)
+    found = entries(result)
+    moa = found["mixture_of_attention"]
+    assert (moa.gap_kind, moa.specs["num_experts"], moa.specs["top_k"]) == (
+        "mixture_of_attention_heads",
+        4,
+        2,
+    )
+    assert found["moe"].class_name == "MoELayer" and found["moe"].specs["num_experts"] == 4
+    no_unknown(result)
+
+
+def test_a_router_and_experts_directly_in_the_decoder_layer_are_one_moe() -> None:
+    """Gemma 4's MoE layers keep `router` and `experts` beside the dense `mlp`."""
+    sizes = {
+        **TEXT_SIZES,
+        "hidden_size_per_layer_input": 0,
+        "vocab_size_per_layer_input": V,
+        "enable_moe_block": True,
+        "num_experts": 4,
+        "top_k_experts": 2,
+        "moe_intermediate_size": 32,
+        "global_head_dim": 2 * HEAD_DIM,
+        "layer_types": ["sliding_attention", "full_attention"],
+    }
+    result = build("gemma4_text", **sizes)
+    moe = entries(result)["moe"]
+    assert (moe.class_name, moe.count, moe.specs["num_experts"]) == ("MoELayer", LAYERS, 4)
+    assert entries(result)["moe_router_extras"].gap_kind == "moe_router_extras"
+    assert result.config["findings"] == []  # full-attention layers' own head width is read
+    no_unknown(result)
+
+
+def test_heads_per_layer_and_a_value_head_width_of_its_own_raise_no_findings() -> None:
+    laguna = build("laguna", **TEXT_SIZES, num_attention_heads_per_layer=[4, 8])
+    assert laguna.config["findings"] == []
+    heads = {
+        e.specs.get("num_query_heads", e.specs.get("num_heads"))
+        for e in laguna.entries
+        if e.name.startswith("attention")
+    }
+    assert heads == {4, 8}
+    mimo = build(
+        "mimo_v2_flash",
+        **TEXT_SIZES,
+        v_head_dim=8,
+        layer_types=["full_attention", "sliding_attention"],
+        swa_num_key_value_heads=2 * KV_HEADS,
+    )
+    assert mimo.config["findings"] == []
+    # value heads 8 wide and q/k heads 16: no catalog class, read exactly as a gap
+    attention = [e for e in mimo.entries if e.gap_kind == "nonstandard_attention"]
+    assert len(attention) == 2 and {e.specs["v_head_dim"] for e in attention} == {8}
+
+
+def test_error_a_real_disagreement_still_raises_a_finding() -> None:
+    """Without the swa_ key the config says 2 KV heads where the sliding layers have 4."""
+    mimo = build(
+        "mimo_v2_flash",
+        **TEXT_SIZES,
+        v_head_dim=8,
+        layer_types=["full_attention", "sliding_attention"],
+    )
+    assert mimo.config["findings"] == [
+        "mismatch: model.layers.1.self_attn: num_kv_heads: config says 2, k projection width "
+        "64 / head_dim 16 gives 4"
+    ]
+
+
+def test_a_sparse_attention_indexer_is_its_own_component() -> None:
+    sizes = {
+        **TEXT_SIZES,
+        "num_key_value_heads": HEADS,
+        "q_lora_rank": 32,
+        "kv_lora_rank": 16,
+        "qk_nope_head_dim": 16,
+        "qk_rope_head_dim": 8,
+        "v_head_dim": 16,
+        "index_n_heads": 2,
+        "index_head_dim": 16,
+        "index_topk": 8,
+        "first_k_dense_replace": LAYERS,
+    }
+    result = build("deepseek_v32", **sizes)
+    found = entries(result)
+    indexer = found["sparse_attention_indexer"]
+    assert (indexer.gap_kind, indexer.count, indexer.specs["num_heads"]) == (
+        "sparse_attention_indexer",
+        LAYERS,
+        2,
+    )
+    assert found["attention"].gap_kind == "multi_head_latent_attention"
+    tensors = {t.name.split(".self_attn.")[1] for t in found["attention"].example_tensors}
+    assert not any(name.startswith("indexer.") for name in tensors)
+    no_unknown(result)

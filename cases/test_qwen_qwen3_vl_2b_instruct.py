@@ -1,0 +1,37 @@
+"""Qwen/Qwen3-VL-2B-Instruct: public facts, each with its source; claims with their scope.
+
+An image-text model (Qwen family, small): vision encoder and mergers as their own part; the
+Hub's stored total equals the dry run exactly.
+The config is vendored verbatim (see snapshot.json for its public copy); the structural facts
+are read from it and cite it.
+"""
+
+from harness import Claim, Fact, ModelCase
+
+CONFIG = 'https://huggingface.co/Qwen/Qwen3-VL-2B-Instruct/blob/main/config.json'
+PREFILLED = 'pre-filled by `harness add` from config.json'
+
+CASE = ModelCase(
+    hf_id='Qwen/Qwen3-VL-2B-Instruct',
+    revision=None,
+    facts={
+        'total_params': Claim(
+            2_127_532_032,
+            scope='whole model: the vision encoder with its mergers and the language model',
+            source='hub safetensors.total (HF API) as scraped in AlexsJones/llmfit@a3e0eb2:llmfit-core/data/hf_models.json',
+        ),
+        'num_layers': Fact(28, source=CONFIG, note=PREFILLED),
+        'hidden_size': Fact(2048, source=CONFIG, note=PREFILLED),
+        'num_heads': Fact(16, source=CONFIG, note=PREFILLED),
+        'num_kv_heads': Fact(8, source=CONFIG, note=PREFILLED),
+        'head_dim': Fact(128, source=CONFIG, note=PREFILLED),
+        'vocab_size': Fact(151936, source=CONFIG, note=PREFILLED),
+        'intermediate_size': Fact(6144, source=CONFIG, note=PREFILLED),
+        'tied_embeddings': Fact(True, source=CONFIG, note=PREFILLED),
+        'attention_kind': Fact('gqa', source=CONFIG, note=PREFILLED),
+        'mlp_kind': Fact('gated', source=CONFIG, note=PREFILLED),
+        'norm_kind': Fact('rmsnorm', source=CONFIG, note=PREFILLED),
+        'context_length': Fact(262144, source=CONFIG, note=PREFILLED),
+    },
+    sources=[CONFIG],
+)
