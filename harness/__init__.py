@@ -7,9 +7,9 @@ Heavy imports (torch, transformers) happen only when a model is built.
 
 from __future__ import annotations
 
-from .cases import TODO, CheckpointClaim, Claim, Fact, ModelCase
 from .errors import HarnessError
-from .inspection import (
+from .pipeline.cases import TODO, CheckpointClaim, Claim, Fact, ModelCase
+from .pipeline.inventory import (
     Inspection,
     TensorRecord,
     count_parameters,
@@ -17,7 +17,7 @@ from .inspection import (
     inspect_model_structure,
     validate_config,
 )
-from .resolve import ResolvedConfig, get_model_config
+from .pipeline.resolve import ResolvedConfig, get_model_config
 from .writers import save_tensor_inspection
 
 __version__ = "0.1.0"

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import BuildResult, build_model_config
 from .catalog import (
     CATALOG,
     AttentionLayer,
@@ -49,19 +48,20 @@ from .catalog import (
     instantiate,
     spec_parameters,
 )
+from .catalog.loader import duplicate_names
 from .errors import CatalogError, ConfigNotFoundError, InvalidConfigError
 from .files import NotARegularFileError, read_regular_file
 from .limits import MAX_LAYERS
-from .loader import duplicate_names
-from .mapping import GAP_CLASSES, MODEL_LEVEL
-from .resolve import (
+from .pipeline.config import BuildResult, build_model_config
+from .pipeline.mapping import GAP_CLASSES, MODEL_LEVEL
+from .pipeline.resolve import (
     MAX_CONFIG_BYTES,
     find_snapshots_dir,
     is_hf_id,
     model_slug,
     parse_config_text,
 )
-from .structure import Component, Structure
+from .pipeline.structure import Component, Structure
 
 __all__ = [
     "HANDWRITTEN_SCHEMA",

@@ -362,7 +362,7 @@ def time_models(
 
 def harness_inspect(model: str) -> object:
     """The harness's dry run of a model, cache off: resolve, build on meta, inventory."""
-    from .inspection import inspect_model_structure
+    from .pipeline.inventory import inspect_model_structure
 
     return inspect_model_structure(model, offline=True, use_cache=False)
 
@@ -373,8 +373,8 @@ def accelerate_estimate(model: str) -> object:
     from accelerate import init_empty_weights
     from accelerate.utils import calculate_maximum_sizes
 
-    from .inspection import quiet_transformers
-    from .resolve import get_model_config
+    from .pipeline.inventory import quiet_transformers
+    from .pipeline.resolve import get_model_config
 
     resolved = get_model_config(model, offline=True)
     raw = dict(resolved.config)
@@ -510,8 +510,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 def bench_command(args: argparse.Namespace) -> int:
     """Run the benchmark, print the table, write the JSON; exit 1 when a suite run failed."""
-    from .cases import find_cases_dir, load_cases
     from .errors import HarnessError
+    from .pipeline.cases import find_cases_dir, load_cases
 
     if args.repeat < 1 or args.suite_repeat < 1:
         raise HarnessError("--repeat and --suite-repeat must be at least 1")

@@ -35,13 +35,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import OutputWriteError, printable
 from .files import NotARegularFileError, read_regular_file
-from .inspection import Inspection, TensorRecord
-from .resolve import ResolvedConfig
+from .pipeline.inventory import Inspection, TensorRecord
+from .pipeline.resolve import ResolvedConfig
 from .writers import atomic_write_text, create_private_file
 
 if TYPE_CHECKING:
-    from .flops import FlopsReport
-    from .mapping import LayerEntry
+    from .pipeline.flops import FlopsReport
+    from .pipeline.mapping import LayerEntry
 
 __all__ = [
     "CACHE_ENV",
@@ -86,8 +86,8 @@ INSPECTION = "inspection"
 FLOPS = "flops"
 # The harness modules whose source decides each kind of cached result.
 CODE_FILES: dict[str, tuple[str, ...]] = {
-    INSPECTION: ("cache.py", "inspection.py", "limits.py"),
-    FLOPS: ("cache.py", "flops.py", "inspection.py", "catalog.py"),
+    INSPECTION: ("cache.py", "pipeline/inventory.py", "limits.py"),
+    FLOPS: ("cache.py", "pipeline/flops.py", "pipeline/inventory.py", "catalog/__init__.py"),
 }
 _IDENTITY_FIELDS = ("kind", "config_sha256", "revision", "trust_remote_code")
 _TAG = "$type"
@@ -534,7 +534,7 @@ def inspect_cached(
     directory: Path | None = None,
 ) -> Inspection:
     """inspect_resolved through the cache: a warm hit builds nothing and imports no torch."""
-    from .inspection import inspect_resolved
+    from .pipeline.inventory import inspect_resolved
 
     key = cache_key(resolved, trust_remote_code=trust_remote_code, revision=revision)
     return cached(
@@ -557,7 +557,7 @@ def flops_cached(
     directory: Path | None = None,
 ) -> FlopsReport:
     """flops.cross_check through the cache, keyed also by the entries it compares."""
-    from .flops import FlopsReport, cross_check
+    from .pipeline.flops import FlopsReport, cross_check
 
     inputs = hashlib.sha256(repr(tuple(entries)).encode()).hexdigest()
     key = cache_key(

@@ -87,7 +87,7 @@ def _token() -> str | None:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from .inspection import (
+    from .pipeline.inventory import (
         count_parameters,
         estimate_memory,
         estimate_memory_all,
@@ -170,9 +170,9 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def _checkpoint_summary(inspection: Any) -> dict[str, Any]:
     """Stored vs built: the vendored checkpoint.json (if any) and the terms between them."""
-    from .checkpoint import vendored_summary
-    from .reconcile import reconcile
-    from .structure import analyze_layer_structure
+    from .pipeline.checkpoint import vendored_summary
+    from .pipeline.reconcile import reconcile
+    from .pipeline.structure import analyze_layer_structure
 
     summary = vendored_summary(inspection.resolved)
     rec = reconcile(inspection, analyze_layer_structure(inspection), summary)
@@ -205,14 +205,14 @@ def _checkpoint_lines(data: dict[str, Any]) -> list[str]:
 
 def _parameter_scope(inspection: Any) -> Any:
     """The parts of the count that published figures scope differently (MoE: active ones too)."""
-    from .build import build_from_inspection
-    from .check import parameter_scope
+    from .pipeline.check import parameter_scope
+    from .pipeline.config import build_from_inspection
 
     return parameter_scope(build_from_inspection(inspection, check_schema=False))
 
 
 def _active_lines(scope: Any) -> list[str]:
-    from .inspection import format_count
+    from .pipeline.inventory import format_count
 
     if scope.active is None:
         return []
@@ -237,9 +237,9 @@ def _active_json(scope: Any) -> dict[str, int]:
 
 def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
     """Build the model; when a case file declares it, check its facts and embed the report."""
-    from .build import build_model_config
-    from .cases import find_case
-    from .check import with_validation
+    from .pipeline.cases import find_case
+    from .pipeline.check import with_validation
+    from .pipeline.config import build_model_config
 
     result = build_model_config(
         args.model,
@@ -399,8 +399,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _gaps(args: argparse.Namespace) -> int:
-    from .build import build_model_config
     from .gaps import case_results, write_gap_reports
+    from .pipeline.config import build_model_config
 
     use_cache = not args.no_cache
     if args.models:
@@ -437,9 +437,9 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _checkpoint(args: argparse.Namespace) -> int:
-    from .cases import find_cases_dir
-    from .checkpoint import CheckpointSummary
-    from .reconcile import reconcile
+    from .pipeline.cases import find_cases_dir
+    from .pipeline.checkpoint import CheckpointSummary
+    from .pipeline.reconcile import reconcile
     from .scaffold import checkpoint_claim_lines, vendor_checkpoint
 
     recorded = None

@@ -335,9 +335,9 @@ def _shipped_overrides() -> dict[str, Override]:
 
 
 def _measure(model_type: str, task: str, override: Override | None = None) -> ArchitectureResult:
-    from .build import build_from_inspection
-    from .inspection import inspect_config, quiet_transformers
-    from .loader import loader_problems
+    from .catalog.loader import loader_problems
+    from .pipeline.config import build_from_inspection
+    from .pipeline.inventory import inspect_config, quiet_transformers
 
     start = time.perf_counter()
     stage, class_name, route = "config", "", ""
@@ -433,7 +433,7 @@ def sweep(jobs: int | None = None, progress: bool = False) -> list[ArchitectureR
     # paying for the imports.
     import torch  # noqa: F401
 
-    from . import build, inspection  # noqa: F401
+    from .pipeline import config, inventory  # noqa: F401
 
     results: list[ArchitectureResult] = []
     with tqdm(

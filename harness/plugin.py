@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from .cases import ModelCase, case_files, load_case_file
 from .errors import HarnessError, printable
+from .pipeline.cases import ModelCase, case_files, load_case_file
 
 __all__ = ["CaseItem", "GoldenExtension", "golden_extension_for"]
 
@@ -44,7 +44,7 @@ def _report_text(text: str) -> str:
 
 def _build(case: ModelCase) -> Any:
     """Build each case once per session, remembering an error as the outcome."""
-    from .check import build_case
+    from .pipeline.check import build_case
 
     key = repr(case)
     if key not in _BUILDS:
@@ -67,7 +67,7 @@ def _build(case: ModelCase) -> Any:
 
 def _snapshots() -> Path:
     """The vendored snapshots of the session's project: <rootdir>/cases/configs (or the env's)."""
-    from .resolve import case_snapshots_dir
+    from .pipeline.resolve import case_snapshots_dir
 
     return case_snapshots_dir(_ROOT[0] / CASES_DIR)
 
@@ -122,7 +122,7 @@ class CaseItem(pytest.Item):
 
 
 def _check_resolves(case: ModelCase) -> None:
-    from .resolve import get_model_config
+    from .pipeline.resolve import get_model_config
 
     try:
         get_model_config(case.hf_id, case.revision, offline=True, snapshots_dir=_snapshots())
@@ -141,7 +141,7 @@ def _fact_check(name: str) -> Callable[[ModelCase], None]:
 
 
 def _check_accounting(case: ModelCase) -> None:
-    from .build import accounting_problems
+    from .pipeline.config import accounting_problems
 
     result, _ = _build(case)
     problems = accounting_problems(result.config, result.inspection.total_params)
@@ -150,15 +150,15 @@ def _check_accounting(case: ModelCase) -> None:
 
 
 def _check_schema(case: ModelCase) -> None:
-    from .build import validate_schema
+    from .pipeline.config import validate_schema
 
     result, _ = _build(case)
     validate_schema(result.config, where=f"config of {case.hf_id}")
 
 
 def _check_loader_contract(case: ModelCase) -> None:
-    from .loader import loader_problems
-    from .resolve import parse_config_text
+    from .catalog.loader import loader_problems
+    from .pipeline.resolve import parse_config_text
 
     result, _ = _build(case)
     golden = _ROOT[0] / GOLDEN_DIR / f"{result.model_id}.json"
@@ -178,7 +178,7 @@ def _check_loader_contract(case: ModelCase) -> None:
 
 
 def _check_gap_reports(case: ModelCase) -> None:
-    from .build import entry_lists
+    from .pipeline.config import entry_lists
 
     result, _ = _build(case)
     root = _ROOT[0]
@@ -347,9 +347,9 @@ class GapReportsItem(_FolderCheckItem):
 
     def runtest(self) -> None:
         """Render the reports from all cases (builds shared with their items) and compare."""
-        from .cases import load_cases
         from .files import read_regular_file
         from .gaps import generate_gap_files, is_generated_report
+        from .pipeline.cases import load_cases
 
         root = Path(self.config.rootpath)
         results = [_build(case)[0] for case in load_cases(root / CASES_DIR)]

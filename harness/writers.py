@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 from .dtypes import declared_dtype
 from .errors import HarnessError, OutputWriteError
 from .files import file_kind
-from .inspection import Inspection, TensorRecord
+from .pipeline.inventory import Inspection, TensorRecord
 
 if TYPE_CHECKING:
-    from .build import BuildResult
+    from .pipeline.config import BuildResult
 
 __all__ = [
     "WriteInterruptedError",

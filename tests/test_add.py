@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import load_case_file
 from harness.cli import main
 from harness.errors import CaseError, ConfigNotFoundError, HarnessError, InvalidConfigError
-from harness.resolve import sha256_of
+from harness.pipeline.cases import load_case_file
+from harness.pipeline.resolve import sha256_of
 from harness.scaffold import add_model, prepare_scaffold
 
 from .conftest import SNAPSHOTS, TINY_LLAMA, disk_full_for
@@ -220,7 +220,7 @@ def test_add_on_a_fake_hub_vendors_the_checkpoint_and_a_passing_claim(
 
     import huggingface_hub
 
-    from harness.inspection import inspect_config
+    from harness.pipeline.inventory import inspect_config
 
     built = inspect_config(TINY_LLAMA)
     headers = {t.name: SimpleNamespace(dtype="F32", shape=list(t.shape)) for t in built.params}

@@ -21,9 +21,9 @@ from harness.audit import (
     load_mantile_config,
     parse_mantile_config,
 )
-from harness.build import BuildResult, build_model_config
 from harness.catalog import get_supported_layers
 from harness.cli import main
+from harness.pipeline.config import BuildResult, build_model_config
 
 from .conftest import ROOT, case_options
 
@@ -414,7 +414,7 @@ def test_each_check_catches_its_mutation_of_a_golden(mutation: Mutation) -> None
 
 
 def test_layers_dir_decides_which_classes_the_loader_knows(tmp_path: Path) -> None:
-    source = (ROOT / "harness" / "catalog.py").read_text()
+    source = (ROOT / "harness" / "catalog" / "catalog.py").read_text()
     (tmp_path / "no_gated.py").write_text(source.replace("class GatedMLPLayer(", "class Gated("))
     findings = audit_config(golden(LLAMA_70B), dry_run(LLAMA_70B), get_supported_layers(tmp_path))
     assert one(findings, "unknown-class", "mlp").severity == "error"

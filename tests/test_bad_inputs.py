@@ -22,12 +22,12 @@ import pytest
 
 from harness import errors
 from harness.audit import load_mantile_config
-from harness.build import build_model_config
-from harness.cases import load_case_file
 from harness.cli import main
 from harness.dtypes import bytes_per_element
 from harness.gaps import case_results
-from harness.resolve import MAX_CONFIG_BYTES, get_model_config, sha256_of
+from harness.pipeline.cases import load_case_file
+from harness.pipeline.config import build_model_config
+from harness.pipeline.resolve import MAX_CONFIG_BYTES, get_model_config, sha256_of
 from harness.writers import save_tensor_inspection, write_build
 
 from .conftest import ROOT, TINY_LLAMA

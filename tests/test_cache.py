@@ -33,8 +33,8 @@ from harness.cache import (
     write_entry,
 )
 from harness.cli import main
-from harness.inspection import inspect_model_structure
-from harness.resolve import get_model_config
+from harness.pipeline.inventory import inspect_model_structure
+from harness.pipeline.resolve import get_model_config
 
 from .conftest import MODEL, TINY_LLAMA
 
@@ -137,17 +137,17 @@ def test_inspection_round_trips_through_an_entry(model: str) -> None:
 def test_inspect_cached_builds_once_then_reads(
     write_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.inspection
+    import harness.pipeline.inventory
 
     resolved = get_model_config(str(write_config(TINY_LLAMA)))
     builds: list[str] = []
-    real = harness.inspection.inspect_resolved
+    real = harness.pipeline.inventory.inspect_resolved
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         builds.append(resolved.model)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(harness.inspection, "inspect_resolved", counting)
+    monkeypatch.setattr(harness.pipeline.inventory, "inspect_resolved", counting)
     first = inspect_cached(resolved, directory=tmp_path)
     second = inspect_cached(resolved, directory=tmp_path)
     assert builds == [resolved.model]
@@ -301,8 +301,8 @@ def test_error_an_uncacheable_result_warns_and_still_returns(tmp_path: Path) -> 
 def test_flop_reports_are_cached_by_config_and_entries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from harness import flops
-    from harness.build import build_model_config
+    from harness.pipeline import flops
+    from harness.pipeline.config import build_model_config
 
     result = build_model_config(MODEL, offline=True, use_cache=False)
     calls: list[int] = []

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from harness.build import build_from_inspection
-from harness.cases import CheckpointClaim, ModelCase
-from harness.check import check_checkpoint
-from harness.checkpoint import (
+from harness.errors import CaseError, InvalidConfigError
+from harness.pipeline.cases import CheckpointClaim, ModelCase
+from harness.pipeline.check import check_checkpoint
+from harness.pipeline.checkpoint import (
     CheckpointSummary,
     CheckpointUnavailableError,
     StoredTensor,
@@ -25,10 +25,10 @@ from harness.checkpoint import (
     summary_from_headers,
     summary_json,
 )
-from harness.errors import CaseError, InvalidConfigError
-from harness.inspection import Inspection, inspect_config
-from harness.reconcile import reconcile, storage_plan
-from harness.structure import analyze_layer_structure
+from harness.pipeline.config import build_from_inspection
+from harness.pipeline.inventory import Inspection, inspect_config
+from harness.pipeline.reconcile import reconcile, storage_plan
+from harness.pipeline.structure import analyze_layer_structure
 
 from .conftest import TINY_LLAMA, vendor_snapshot
 
@@ -313,7 +313,7 @@ def test_checkpoint_claim_is_checked_exactly_with_its_terms() -> None:
 
 
 def test_case_accepts_only_a_checkpoint_claim_for_checkpoint_params() -> None:
-    from harness.cases import Claim
+    from harness.pipeline.cases import Claim
 
     with pytest.raises(CaseError, match="must be a CheckpointClaim"):
         ModelCase("acme/x", None, {"checkpoint_params": Claim(5, source="s")})

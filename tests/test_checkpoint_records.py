@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from harness.cache import inspect_cached
-from harness.checkpoint import CheckpointSummary
-from harness.reconcile import Reconciliation, reconcile
-from harness.resolve import get_model_config
-from harness.structure import analyze_layer_structure
+from harness.pipeline.checkpoint import CheckpointSummary
+from harness.pipeline.reconcile import Reconciliation, reconcile
+from harness.pipeline.resolve import get_model_config
+from harness.pipeline.structure import analyze_layer_structure
 
 RECORDS = Path(__file__).parent / "data" / "checkpoint_records"
 ROWS = list(csv.DictReader((RECORDS / "records.tsv").open(encoding="utf-8"), delimiter="\t"))

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.build import BuildResult, build_model_config
-from harness.cases import Claim
-from harness.check import check_fact, parameter_scope
 from harness.cli import main, validation_table
+from harness.pipeline.cases import Claim
+from harness.pipeline.check import check_fact, parameter_scope
+from harness.pipeline.config import BuildResult, build_model_config
 
 from .conftest import TINY_LLAMA
 

@@ -1,4 +1,4 @@
-"""Tests for harness.flops: the catalog's FLOP convention against FlopCounterMode on meta."""
+"""Tests for harness.pipeline.flops: the catalog's FLOP convention against FlopCounterMode."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.build import BuildResult, build_model_config
 from harness.catalog import GatedMLPLayer
-from harness.flops import ComponentFlops, FlopsReport, Status, cross_check
+from harness.pipeline.config import BuildResult, build_model_config
+from harness.pipeline.flops import ComponentFlops, FlopsReport, Status, cross_check
 
 from .conftest import SNAPSHOTS, TINY_LLAMA
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from harness import gap_formulas
 from harness.catalog import GroupedQueryAttentionLayer, layer_set
-from harness.estimate import DECODE_CONTEXT, PREFILL_TOKENS, Share, estimate_coverage
-from harness.gap_formulas import GAP_FORMULAS, Step, exact_stand_in, formula_for
-from harness.mapping import GAP_CLASSES, LayerEntry
+from harness.catalog import formulas as gap_formulas
+from harness.catalog.formulas import GAP_FORMULAS, Step, exact_stand_in, formula_for
+from harness.pipeline.estimate import DECODE_CONTEXT, PREFILL_TOKENS, Share, estimate_coverage
+from harness.pipeline.mapping import GAP_CLASSES, LayerEntry
 
 
 def head(vocab: int, hidden: int = 4096, *, tied: bool = False, bias: bool = False) -> dict:

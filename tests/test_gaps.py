@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from harness import catalog
-from harness.build import BuildResult, build_model_config, entry_lists
 from harness.catalog import Layer
 from harness.gap_references import GAP_REFERENCES
 from harness.gaps import (
@@ -32,7 +31,8 @@ from harness.gaps import (
     summarize_layers,
     write_gap_reports,
 )
-from harness.mapping import GAP_CLASSES, LayerEntry
+from harness.pipeline.config import BuildResult, build_model_config, entry_lists
+from harness.pipeline.mapping import GAP_CLASSES, LayerEntry
 
 pytest_plugins = ["pytester"]
 
@@ -640,7 +640,7 @@ def test_generation_does_not_depend_on_the_hash_seed(results: list[BuildResult])
     here = generate_gap_files([by_model(results, hf_id) for hf_id in chosen])
     script = (
         "import json, sys\n"
-        "from harness.build import build_model_config\n"
+        "from harness.pipeline.config import build_model_config\n"
         "from harness.gaps import generate_gap_files\n"
         "ids = json.loads(sys.argv[1])\n"
         "builds = [build_model_config(i, offline=True) for i in ids]\n"

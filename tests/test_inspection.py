@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness import errors
-from harness.inspection import (
+from harness.pipeline.inventory import (
     count_parameters,
     estimate_memory,
     format_count,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from harness.catalog import layer_set
-from harness.loader import loader_problems
+from harness.catalog.loader import loader_problems
 
 CONFIG: dict[str, Any] = {
     "layer_types": [

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 
 from harness import errors
-from harness.build import (
+from harness.catalog import CATALOG, instantiate
+from harness.catalog.loader import loader_problems
+from harness.cli import main
+from harness.pipeline.config import (
     BuildResult,
     accounting_problems,
     build_model_config,
     entry_lists,
     validate_schema,
 )
-from harness.catalog import CATALOG, instantiate
-from harness.cli import main
-from harness.inspection import inspect_model_structure
-from harness.loader import loader_problems
-from harness.structure import analyze_layer_structure
+from harness.pipeline.inventory import inspect_model_structure
+from harness.pipeline.structure import analyze_layer_structure
 from harness.writers import dump_json, write_build
 
 from .conftest import TINY_LLAMA, TINY_PHI, case_options, vendored_ids
@@ -212,7 +212,7 @@ def test_schema_rejects_a_broken_config() -> None:
 def test_build_refuses_to_write_a_config_failing_the_schema(
     monkeypatch, tmp_path: Path, capsys
 ) -> None:
-    import harness.build as build_module
+    import harness.pipeline.config as build_module
 
     original = build_module.build_config
     monkeypatch.setattr(

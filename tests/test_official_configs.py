@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from harness import errors
-from harness.build import build_model_config
-from harness.cases import Fact, ModelCase
-from harness.check import build_case
 from harness.cli import main
-from harness.inspection import inspect_model_structure
+from harness.pipeline.cases import Fact, ModelCase
+from harness.pipeline.check import build_case
+from harness.pipeline.config import build_model_config
+from harness.pipeline.inventory import inspect_model_structure
 
 from .conftest import ROOT, TINY_LLAMA
 
@@ -205,7 +205,7 @@ def test_a_case_opts_in_with_native_class(tmp_path: Path, monkeypatch: pytest.Mo
     folder.mkdir(parents=True)
     data = json.dumps(KIMI_LIKE).encode()
     (folder / "config.json").write_bytes(data)
-    from harness.resolve import sha256_of
+    from harness.pipeline.resolve import sha256_of
 
     meta = {"hf_id": "acme/kimi-like", "revision": None, "sha256": sha256_of(data)}
     (folder / "snapshot.json").write_text(json.dumps(meta))

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from harness import errors
-from harness.cases import Fact, ModelCase
-from harness.check import build_case
 from harness.cli import main
-from harness.inspection import inspect_model_structure
-from harness.resolve import sha256_of
+from harness.pipeline.cases import Fact, ModelCase
+from harness.pipeline.check import build_case
+from harness.pipeline.inventory import inspect_model_structure
+from harness.pipeline.resolve import sha256_of
 
 from .conftest import ROOT, TINY_LLAMA
 
@@ -323,7 +323,8 @@ def remote_code_call_sites() -> list[str]:
     """`file:function` of every harness call into a transformers entry point that passes
     `trust_remote_code` (what a config file holds never can: the runtime tests cover that)."""
     sites = []
-    for path in sorted((ROOT / "harness").glob("*.py")):
+    package = ROOT / "harness"
+    for path in sorted(package.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for function in ast.walk(tree):
             if not isinstance(function, ast.FunctionDef):
@@ -335,13 +336,13 @@ def remote_code_call_sites() -> list[str]:
                 if name not in ENTRY_POINTS:
                     continue
                 if any(k.arg == "trust_remote_code" for k in node.keywords):
-                    sites.append(f"{path.name}:{function.name}")
+                    sites.append(f"{path.relative_to(package).as_posix()}:{function.name}")
     return sorted(set(sites))
 
 
 def test_only_one_call_site_can_ask_for_remote_code() -> None:
     """A new call passing trust_remote_code (or **kwargs) to transformers needs a review here."""
-    assert remote_code_call_sites() == ["inspection.py:_remote_config"]
+    assert remote_code_call_sites() == ["pipeline/inventory.py:_remote_config"]
 
 
 def test_the_call_site_scan_sees_a_new_call(
@@ -356,3 +357,6 @@ def test_the_call_site_scan_sees_a_new_call(
     )
     monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", fake_root)
     assert remote_code_call_sites() == ["sneaky.py:load"]
+    (fake_root / "harness" / "pipeline").mkdir()
+    (fake_root / "harness" / "sneaky.py").rename(fake_root / "harness" / "pipeline" / "sneaky.py")
+    assert remote_code_call_sites() == ["pipeline/sneaky.py:load"]

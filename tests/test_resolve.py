@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from huggingface_hub import errors as hub_errors
 
-from harness import errors, resolve
-from harness.cases import load_cases
-from harness.resolve import get_model_config
+from harness import errors
+from harness.pipeline import resolve
+from harness.pipeline.cases import load_cases
+from harness.pipeline.resolve import get_model_config
 
 from .conftest import ROOT, TINY_LLAMA, vendored_ids
 

@@ -12,11 +12,11 @@ import pytest
 import transformers
 from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
-from harness.build import BuildResult, accounting_problems, build_from_inspection
 from harness.gap_references import GAP_REFERENCES
 from harness.gaps import generate_gap_files
-from harness.inspection import inspect_config
-from harness.mapping import LayerEntry
+from harness.pipeline.config import BuildResult, accounting_problems, build_from_inspection
+from harness.pipeline.inventory import inspect_config
+from harness.pipeline.mapping import LayerEntry
 
 H, INTER, V, HEADS, KV_HEADS, HEAD_DIM, LAYERS = 64, 128, 256, 4, 2, 16, 2
 LLAMA_LIKE = {

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import HarnessError, InvalidConfigError
+from ..errors import HarnessError, InvalidConfigError
 from .resolve import (
     ResolvedConfig,
     is_hf_id,

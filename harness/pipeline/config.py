@@ -16,11 +16,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .catalog import layer_set
-from .errors import InvalidConfigError, SchemaValidationError
+from ..catalog import layer_set
+from ..errors import InvalidConfigError, SchemaValidationError
+from ..limits import check_total_params
 from .estimate import estimate_coverage
-from .inspection import Inspection, format_count, inspect_model_structure
-from .limits import check_total_params
+from .inventory import Inspection, format_count, inspect_model_structure
 from .mapping import (
     MISSING_TARGET_CLASS,
     LayerEntry,
@@ -186,7 +186,7 @@ def build_config(
     hf_id: str | None = None,
 ) -> dict[str, Any]:
     """The config dict in the seed's field order, plus provenance, findings and validation."""
-    from . import __version__
+    from .. import __version__
 
     total = entries_parameter_total(entries)
     hf_id = hf_id or inspection.hf_id
@@ -239,7 +239,7 @@ def build_config(
 @lru_cache(maxsize=1)
 def load_schema() -> dict[str, Any]:
     """The project's JSON Schema for Mantile configs."""
-    text = resources.files("harness").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .dtypes import DTYPE_BYTES, bytes_per_element
-from .errors import (
+from ..dtypes import DTYPE_BYTES, bytes_per_element
+from ..errors import (
     InvalidConfigError,
     ModelBuildError,
     RemoteCodeRefusedError,
     UnknownModelTypeError,
 )
-from .limits import check_built_config, check_config_values, check_inventory
+from ..limits import check_built_config, check_config_values, check_inventory
 from .resolve import ResolvedConfig, get_model_config, is_pinned_revision, sha256_of
 
 __all__ = [
@@ -182,7 +182,7 @@ def inspect_model_structure(
     if native_class:
         resolved = replace(resolved, native_class=True)
     if use_cache:
-        from .cache import inspect_cached
+        from ..cache import inspect_cached
 
         return inspect_cached(resolved, trust_remote_code=trust_remote_code, revision=revision)
     return inspect_resolved(resolved, trust_remote_code=trust_remote_code, revision=revision)

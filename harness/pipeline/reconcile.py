@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checkpoint import CheckpointSummary, StoredTensor
-from .inspection import Inspection, TensorRecord
+from .inventory import Inspection, TensorRecord
 from .structure import Structure
 
 __all__ = [

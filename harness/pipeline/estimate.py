@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import layer_set
-from .dtypes import bytes_per_element
-from .gap_formulas import Step, exact_stand_in, formula_for
+from ..catalog import layer_set
+from ..catalog.formulas import Step, exact_stand_in, formula_for
+from ..dtypes import bytes_per_element
 from .mapping import MISSING_TARGET_CLASS, LayerEntry
 
 __all__ = [

@@ -59,8 +59,8 @@ from enum import Enum
 from pathlib import Path
 from typing import ClassVar
 
-from .dtypes import bytes_per_element
-from .errors import CatalogError, HarnessError
+from ..dtypes import bytes_per_element
+from ..errors import CatalogError, HarnessError
 
 __all__ = [
     "CATALOG",
@@ -910,7 +910,7 @@ _MAX_SOURCE_BYTES = 16 * 2**20  # a layer module is a few KB of Python
 
 
 def _parse(path: Path) -> ast.Module:
-    from .files import NotARegularFileError, read_regular_file
+    from ..files import NotARegularFileError, read_regular_file
 
     skip = f"move it out of {path.parent} (files starting with '_' are skipped)"
     try:

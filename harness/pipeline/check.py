@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .build import BuildResult
 from .cases import CHECKPOINT_FACT, CheckpointClaim, Claim, Fact, ModelCase
-from .inspection import format_count
+from .config import BuildResult
+from .inventory import format_count
 from .reconcile import Reconciliation, reconcile
 from .structure import Structure
 
@@ -378,7 +378,7 @@ def with_validation(
     """Check a build against a case's facts and put the validation report in its config."""
     from dataclasses import replace
 
-    from .build import build_config, validate_schema
+    from .config import build_config, validate_schema
 
     results = check_case(case, result)
     config = build_config(
@@ -406,8 +406,8 @@ def build_case(
 
     `snapshots_dir`: the vendored snapshots of the case's folder (default: see get_model_config).
     """
-    from .build import build_from_inspection
-    from .inspection import inspect_model_structure
+    from .config import build_from_inspection
+    from .inventory import inspect_model_structure
 
     inspection = inspect_model_structure(
         case.hf_id,

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import CatalogError
 from .catalog import LayerSet, layer_set
-from .errors import CatalogError
 
 __all__ = ["CONTRACT_DTYPE", "LoaderProblem", "duplicate_names", "loader_problems"]
 

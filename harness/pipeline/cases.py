@@ -11,8 +11,8 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from .errors import CaseError
-from .files import NotARegularFileError, read_regular_file
+from ..errors import CaseError
+from ..files import NotARegularFileError, read_regular_file
 from .resolve import is_hf_id, is_pinned_revision, is_valid_revision, project_dir
 
 __all__ = [

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .catalog import LayerSet, LayerSignature, layer_set
-from .gap_formulas import exact_stand_in
-from .inspection import TensorRecord
+from ..catalog import LayerSet, LayerSignature, layer_set
+from ..catalog.formulas import exact_stand_in
+from .inventory import TensorRecord
 from .structure import TEXT, Component, Structure
 
 __all__ = [

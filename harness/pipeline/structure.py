@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .inspection import Inspection, TensorRecord
+from .inventory import Inspection, TensorRecord
 
 __all__ = [
     "TEXT",

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import (
+from ..errors import (
     ConfigNotFoundError,
     GatedRepoError,
     InvalidConfigError,
     OfflineSnapshotMissingError,
 )
-from .files import NotARegularFileError, read_regular_file
+from ..files import NotARegularFileError, read_regular_file
 
 __all__ = [
     "ResolvedConfig",

@@ -62,10 +62,10 @@ from enum import Enum
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .catalog import Phase, instantiate
-from .errors import HarnessError
-from .gap_formulas import Step, formula_for
-from .inspection import layer_index_of
+from ..catalog import Phase, instantiate
+from ..catalog.formulas import Step, formula_for
+from ..errors import HarnessError
+from .inventory import layer_index_of
 
 if TYPE_CHECKING:
     from .mapping import LayerEntry
@@ -414,7 +414,7 @@ def _shallow_model(
     resolved: ResolvedConfig, entries: Sequence[LayerEntry], trust_remote_code: bool
 ) -> tuple[Any, int | None]:
     """The model built with only the layers compared, else (cut refused or different) in full."""
-    from .inspection import build_meta_model
+    from .inventory import build_meta_model
 
     cut = _shallow_config(resolved, entries)
     if cut is not None:
@@ -488,7 +488,7 @@ def _forward_once(
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from .inspection import quiet_transformers
+    from .inventory import quiet_transformers
 
     stack: list[str] = []
     done: set[str] = set()
@@ -540,7 +540,7 @@ def _cache_of(output: Any) -> Any:
 
 
 def _use_implementations(model: Any, experts: str | None) -> tuple[str, str | None]:
-    from .inspection import quiet_transformers
+    from .inventory import quiet_transformers
 
     # A model that cannot switch keeps its own implementation; the report records which ran.
     with quiet_transformers(), contextlib.suppress(Exception):
