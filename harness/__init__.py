@@ -18,9 +18,8 @@ from .pipeline.inventory import (
     validate_config,
 )
 from .pipeline.resolve import ResolvedConfig, get_model_config
+from .version import __version__ as __version__
 from .writers import save_tensor_inspection
-
-__version__ = "0.1.0"
 
 __all__ = [
     "TODO",

@@ -406,7 +406,7 @@ def _version(name: str) -> str:
 
 def machine_info() -> Machine:
     """CPU count, platform, Python and the torch / transformers / accelerate / harness versions."""
-    from . import __version__
+    from .version import __version__
 
     versions = {name: _version(name) for name in ("torch", "transformers", "accelerate")}
     versions["harness"] = __version__

@@ -186,7 +186,7 @@ def _version_of(distribution: str) -> str:
 @lru_cache(maxsize=1)
 def package_versions() -> dict[str, str]:
     """transformers, torch and harness versions, read without importing torch or transformers."""
-    from . import __version__
+    from .version import __version__
 
     return {
         "transformers": _version_of("transformers"),

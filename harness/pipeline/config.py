@@ -186,7 +186,7 @@ def build_config(
     hf_id: str | None = None,
 ) -> dict[str, Any]:
     """The config dict in the seed's field order, plus provenance, findings and validation."""
-    from .. import __version__
+    from ..version import __version__
 
     total = entries_parameter_total(entries)
     hf_id = hf_id or inspection.hf_id
