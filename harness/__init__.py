@@ -8,6 +8,7 @@ Heavy imports (torch, transformers) happen only when a model is built.
 from __future__ import annotations
 
 from .errors import HarnessError
+from .output import save_tensor_inspection
 from .pipeline.cases import TODO, CheckpointClaim, Claim, Fact, ModelCase
 from .pipeline.inventory import (
     Inspection,
@@ -19,7 +20,6 @@ from .pipeline.inventory import (
 )
 from .pipeline.resolve import ResolvedConfig, get_model_config
 from .version import __version__ as __version__
-from .writers import save_tensor_inspection
 
 __all__ = [
     "TODO",

@@ -87,13 +87,14 @@ def _token() -> str | None:
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    from .output import save_tensor_inspection
     from .pipeline.inventory import (
         count_parameters,
         estimate_memory,
         estimate_memory_all,
         inspect_model_structure,
     )
-    from .writers import check_output_target, save_tensor_inspection
+    from .writers import check_output_target
 
     if args.tensors_out:
         check_output_target(args.tensors_out)  # before the build: a FIFO or device is refused
@@ -329,7 +330,7 @@ def validation_table(checks: Sequence[Any]) -> list[str]:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .writers import write_build
+    from .output import write_build
 
     result, _ = _build_with_case(args)
     written = write_build(result, args.out)

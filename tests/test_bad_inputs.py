@@ -25,10 +25,10 @@ from harness.audit import load_mantile_config
 from harness.cli import main
 from harness.dtypes import bytes_per_element
 from harness.gaps import case_results
+from harness.output import save_tensor_inspection, write_build
 from harness.pipeline.cases import load_case_file
 from harness.pipeline.config import build_model_config
 from harness.pipeline.resolve import MAX_CONFIG_BYTES, get_model_config, sha256_of
-from harness.writers import save_tensor_inspection, write_build
 
 from .conftest import ROOT, TINY_LLAMA
 

@@ -41,6 +41,7 @@ from harness.cache import (
 from harness.cli import main
 from harness.errors import json_printable, printable
 from harness.gaps import GENERATED_MARKER, write_gap_reports
+from harness.output import write_build
 from harness.pipeline.config import build_model_config
 from harness.pipeline.resolve import (
     get_model_config,
@@ -49,7 +50,7 @@ from harness.pipeline.resolve import (
     is_valid_revision,
 )
 from harness.plugin import _report_text
-from harness.writers import atomic_write_text, write_build
+from harness.writers import atomic_write_text
 
 from .conftest import ROOT, TINY_LLAMA, disk_full_for
 

@@ -13,6 +13,7 @@ from harness import errors
 from harness.catalog import CATALOG, instantiate
 from harness.catalog.loader import loader_problems
 from harness.cli import main
+from harness.output import write_build
 from harness.pipeline.config import (
     BuildResult,
     accounting_problems,
@@ -22,7 +23,7 @@ from harness.pipeline.config import (
 )
 from harness.pipeline.inventory import inspect_model_structure
 from harness.pipeline.structure import analyze_layer_structure
-from harness.writers import dump_json, write_build
+from harness.writers import dump_json
 
 from .conftest import TINY_LLAMA, TINY_PHI, case_options, vendored_ids
 

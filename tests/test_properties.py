@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 
 from harness.catalog.loader import loader_problems
 from harness.errors import HarnessError
+from harness.output import write_build
 from harness.pipeline.config import accounting_problems, build_model_config
-from harness.writers import write_build
 
 from .conftest import SNAPSHOTS
 
