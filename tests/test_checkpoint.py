@@ -27,7 +27,8 @@ from harness.pipeline.checkpoint import (
 )
 from harness.pipeline.config import build_from_inspection
 from harness.pipeline.inventory import Inspection, inspect_config
-from harness.pipeline.reconcile import reconcile, storage_plan
+from harness.pipeline.reconcile import reconcile
+from harness.pipeline.storage import storage_plan
 from harness.pipeline.structure import analyze_layer_structure
 
 from .conftest import TINY_LLAMA, vendor_snapshot

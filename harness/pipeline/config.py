@@ -28,8 +28,8 @@ from .mapping import (
     entries_parameter_total,
     map_components,
 )
-from .reconcile import component_dtype, storage_plan
 from .resolve import is_hf_id, model_slug
+from .storage import component_dtype, storage_plan
 from .structure import Structure, analyze_layer_structure
 
 __all__ = [

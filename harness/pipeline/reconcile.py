@@ -30,65 +30,28 @@ from typing import Any
 
 from .checkpoint import CheckpointSummary, StoredTensor
 from .inventory import Inspection, TensorRecord
+from .storage import (
+    StoragePlan,
+    is_quantized,
+    raw_config_value,
+    storage_plan,
+    stored_dtype,
+)
 from .structure import Structure
 
 __all__ = [
     "Reconciliation",
-    "StoragePlan",
     "Term",
-    "component_dtype",
-    "mantile_dtype",
     "reconcile",
-    "storage_plan",
-    "stored_dtype",
 ]
 
-# torch dtype names in config.json -> safetensors dtype names
-_TORCH_TO_SAFETENSORS = {
-    "bfloat16": "BF16",
-    "float16": "F16",
-    "half": "F16",
-    "float32": "F32",
-    "float": "F32",
-    "float8_e4m3fn": "F8_E4M3",
-}
-# safetensors dtype -> the dtype names Mantile's estimator uses for weight bytes (harness.dtypes)
-_MANTILE_DTYPES = {
-    "BF16": "bf16",
-    "F16": "fp16",
-    "F32": "fp32",
-    "F8_E4M3": "fp8",
-    "I8": "int8",
-    "MXFP4": "mxfp4",
-}
 # Buffers a model registers as persistent and save_pretrained writes (rotary tables are not).
 _SAVED_BUFFERS = frozenset({"e_score_correction_bias"})
-_EMBEDDING_LEAVES = frozenset({"embed_tokens", "wte", "word_embeddings", "embed_in", "lm_head"})
-_EXPERT_LEAVES = frozenset({"gate_up_proj", "down_proj", "w1", "w2", "w3"})
-# Linears the FP8 checkpoints keep in BF16 although quantization_config does not list them: the
-# DSA indexer's per-head weight projection (DeepSeek-V3.2 and GLM-5 reference inference code
-# create it with the default dtype). Checked against the recorded Hub totals (tests/data).
-_FP8_KEPT_LEAVES = frozenset({"weights_proj"})
 # Model types whose MTP layers store their own copies of embed_tokens and shared_head.head
 # (DeepSeek-V3 README_WEIGHTS.md); GLM-5's MTP layer shares them (recorded Hub totals).
 _MTP_OWN_EMBEDDINGS = frozenset({"deepseek_v3", "deepseek_v32"})
 _MXFP4_BLOCK = 32  # values per E8M0 scale
 _DECODER_LAYER = re.compile(r"^(.*\.(?:layers|h|blocks|layer))\.(\d+)\.")
-
-
-@dataclass(frozen=True)
-class StoragePlan:
-    """How a config says its weights are stored: base dtype and the quantization method."""
-
-    base_dtype: str  # safetensors dtype of unquantized tensors ("BF16", "F32" ...)
-    method: str | None = None  # quantization_config.quant_method
-    block: tuple[int, int] | None = None  # FP8 weight_block_size
-    not_converted: tuple[str, ...] = ()  # modules_to_not_convert / ignored layers
-
-    @property
-    def quantized_dtype(self) -> str:
-        """The safetensors dtype of a quantized weight."""
-        return {"fp8": "F8_E4M3", "mxfp4": "MXFP4"}.get(self.method or "", self.base_dtype)
 
 
 @dataclass(frozen=True)
@@ -160,77 +123,6 @@ class Reconciliation:
         out += [f"  only in model: {name}" for name in self.only_in_model[:20]]
         out += [f"  note: {note}" for note in self.notes]
         return out
-
-
-def _raw(inspection: Inspection, key: str) -> Any:
-    """A raw config.json value, at the top level or in text_config."""
-    config = inspection.resolved.config
-    if key in config:
-        return config[key]
-    text = config.get("text_config")
-    return text.get(key) if isinstance(text, dict) else None
-
-
-def storage_plan(inspection: Inspection) -> StoragePlan:
-    """The base dtype (`torch_dtype` / `dtype`) and `quantization_config`."""
-    quant = _raw(inspection, "quantization_config")
-    # No dtype in the config: transformers saved float32 by default; a quantized checkpoint
-    # (gpt-oss names none) keeps its unquantized tensors in bfloat16.
-    default = "bfloat16" if isinstance(quant, dict) else "float32"
-    torch_dtype = _raw(inspection, "torch_dtype") or _raw(inspection, "dtype") or default
-    base = _TORCH_TO_SAFETENSORS.get(str(torch_dtype).removeprefix("torch."), "F32")
-    if not isinstance(quant, dict):
-        return StoragePlan(base)
-    block = quant.get("weight_block_size")
-    skip = quant.get("modules_to_not_convert") or quant.get("ignored_layers") or ()
-    return StoragePlan(
-        base_dtype=base,
-        method=str(quant.get("quant_method") or "") or None,
-        block=tuple(block) if isinstance(block, list) and len(block) == 2 else None,
-        not_converted=tuple(str(s) for s in skip if isinstance(s, str)),
-    )
-
-
-def _is_quantized(record: TensorRecord, plan: StoragePlan) -> bool:
-    """True for a weight the quantization method stores quantized (see each method's rule)."""
-    if record.kind != "param" or len(record.shape) < 2 or record.leaf.endswith("bias"):
-        return False
-    module = record.module_path
-    if any(skip and skip in module for skip in plan.not_converted):
-        return False
-    is_experts = record.module_class.endswith("Experts") and record.leaf in _EXPERT_LEAVES
-    if plan.method == "mxfp4":  # gpt-oss quantizes the routed experts only
-        return is_experts
-    if plan.method == "fp8" and plan.block is not None:
-        # transformers' FP8 quantizer converts nn.Linear modules (not routers, not the head)
-        leaf_module = module.rpartition(".")[2]
-        kept = _EMBEDDING_LEAVES | _FP8_KEPT_LEAVES
-        linear = record.module_class == "Linear" and leaf_module not in kept
-        return linear or is_experts
-    return False
-
-
-def stored_dtype(record: TensorRecord, plan: StoragePlan) -> str:
-    """The safetensors dtype a tensor is stored in, predicted from the config."""
-    if record.kind == "buffer":
-        return "F32"
-    return plan.quantized_dtype if _is_quantized(record, plan) else plan.base_dtype
-
-
-def mantile_dtype(dtype: str) -> str:
-    """Mantile's dtype name for a safetensors dtype (`F8_E4M3` -> `fp8`)."""
-    return _MANTILE_DTYPES.get(dtype, dtype.lower())
-
-
-def component_dtype(records: Iterable[TensorRecord], plan: StoragePlan) -> str:
-    """Mantile's dtype for a component's weight bytes: the stored dtype holding most elements."""
-    counts: dict[str, int] = {}
-    for record in records:
-        if record.kind == "param":
-            dtype = stored_dtype(record, plan)
-            counts[dtype] = counts.get(dtype, 0) + record.numel
-    dominant = max(sorted(counts), key=counts.__getitem__) if counts else plan.base_dtype
-    return mantile_dtype(dominant)
 
 
 def _matrices(record: TensorRecord) -> list[tuple[int, int]]:
@@ -312,14 +204,14 @@ def _add(*parts: Mapping[str, int]) -> dict[str, int]:
 def _mtp_term(inspection: Inspection, structure: Structure, plan: StoragePlan) -> Term | None:
     """MTP layers the config declares and the model class does not build."""
     hidden, vocab = structure.hidden_size, structure.vocab_size
-    deepseek_style = _raw(inspection, "num_nextn_predict_layers")
-    qwen_style = _raw(inspection, "mtp_num_hidden_layers")
+    deepseek_style = raw_config_value(inspection, "num_nextn_predict_layers")
+    qwen_style = raw_config_value(inspection, "mtp_num_hidden_layers")
     count = int(deepseek_style or qwen_style or 0)
     if count <= 0 or any(".mtp." in f".{t.name}" for t in inspection.tensors):
         return None
     index, template = _template_layer(inspection, structure)
     layer = _Part.of(template, plan)
-    scale_count = sum(_scales(r, plan) for r in template if _is_quantized(r, plan))
+    scale_count = sum(_scales(r, plan) for r in template if is_quantized(r, plan))
     base = plan.base_dtype
     if deepseek_style:
         # DeepSeek-V3 `model.layers.{L}`: a full decoder layer + enorm, hnorm, eh_proj [H, 2H]
@@ -354,7 +246,7 @@ def _mtp_term(inspection: Inspection, structure: Structure, plan: StoragePlan) -
 
 
 def _quantization_terms(inspection: Inspection, plan: StoragePlan, counting: str) -> list[Term]:
-    quantized = [r for r in inspection.params if _is_quantized(r, plan)]
+    quantized = [r for r in inspection.params if is_quantized(r, plan)]
     if not quantized:
         return []
     elements = sum(r.numel for r in quantized)
