@@ -7,17 +7,11 @@ Heavy imports (torch, transformers) happen only when a model is built.
 
 from __future__ import annotations
 
+from .api import count_parameters, inspect_model_structure
 from .errors import HarnessError
 from .output import save_tensor_inspection
 from .pipeline.cases import TODO, CheckpointClaim, Claim, Fact, ModelCase
-from .pipeline.inventory import (
-    Inspection,
-    TensorRecord,
-    count_parameters,
-    estimate_memory,
-    inspect_model_structure,
-    validate_config,
-)
+from .pipeline.inventory import Inspection, TensorRecord, estimate_memory, validate_config
 from .pipeline.resolve import ResolvedConfig, get_model_config
 from .version import __version__ as __version__
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .api import build_model_config
 from .catalog import (
     CATALOG,
     AttentionLayer,
@@ -52,7 +53,7 @@ from .catalog.loader import duplicate_names
 from .errors import CatalogError, ConfigNotFoundError, InvalidConfigError
 from .files import NotARegularFileError, read_regular_file
 from .limits import MAX_LAYERS
-from .pipeline.config import BuildResult, build_model_config
+from .pipeline.config import BuildResult
 from .pipeline.mapping import GAP_CLASSES, MODEL_LEVEL
 from .pipeline.resolve import (
     MAX_CONFIG_BYTES,

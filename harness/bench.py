@@ -362,7 +362,7 @@ def time_models(
 
 def harness_inspect(model: str) -> object:
     """The harness's dry run of a model, cache off: resolve, build on meta, inventory."""
-    from .pipeline.inventory import inspect_model_structure
+    from .api import inspect_model_structure
 
     return inspect_model_structure(model, offline=True, use_cache=False)
 

@@ -87,13 +87,9 @@ def _token() -> str | None:
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    from .api import count_parameters, inspect_model_structure
     from .output import save_tensor_inspection
-    from .pipeline.inventory import (
-        count_parameters,
-        estimate_memory,
-        estimate_memory_all,
-        inspect_model_structure,
-    )
+    from .pipeline.inventory import estimate_memory, estimate_memory_all
     from .writers import check_output_target
 
     if args.tensors_out:
@@ -238,9 +234,8 @@ def _active_json(scope: Any) -> dict[str, int]:
 
 def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
     """Build the model; when a case file declares it, check its facts and embed the report."""
+    from .api import build_model_config, with_validation
     from .pipeline.cases import find_case
-    from .pipeline.check import with_validation
-    from .pipeline.config import build_model_config
 
     result = build_model_config(
         args.model,
@@ -400,8 +395,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _gaps(args: argparse.Namespace) -> int:
+    from .api import build_model_config
     from .gaps import case_results, write_gap_reports
-    from .pipeline.config import build_model_config
 
     use_cache = not args.no_cache
     if args.models:

@@ -1339,9 +1339,9 @@ def is_generated_report(path: Path) -> bool:
 
 def case_results(cases_dir: str | Path = "cases", *, use_cache: bool = True) -> list[BuildResult]:
     """Build every `cases/test_*.py` model offline, sorted by Hub id (what `harness gaps` uses)."""
+    from .api import build_case
     from .errors import CaseError
     from .pipeline.cases import case_files, load_cases
-    from .pipeline.check import build_case
     from .pipeline.resolve import case_snapshots_dir
 
     folder = Path(cases_dir)

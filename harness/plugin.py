@@ -44,7 +44,7 @@ def _report_text(text: str) -> str:
 
 def _build(case: ModelCase) -> Any:
     """Build each case once per session, remembering an error as the outcome."""
-    from .pipeline.check import build_case
+    from .api import build_case
 
     key = repr(case)
     if key not in _BUILDS:
@@ -203,7 +203,7 @@ FLOPS_NOT_RUN = "flops_not_run"  # the user property carrying them to the termin
 
 
 def _check_flops(case: ModelCase) -> None:
-    from .cache import flops_cached
+    from .api import flops_cached
 
     result, _ = _build(case)
     report = flops_cached(

@@ -410,7 +410,7 @@ def vendor_checkpoint(
     recorded: CheckpointSummary | None = None,
 ) -> tuple[Path, CheckpointSummary, BuildResult]:
     """Write checkpoint.json beside a vendored config: from the Hub, or a recorded summary."""
-    from .pipeline.config import build_model_config
+    from .api import build_model_config
     from .pipeline.resolve import get_model_config
 
     snapshot_dir = snapshot_dir_for(hf_id, Path(cases_dir) / "configs")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from harness import errors
+from harness.api import build_model_config
 from harness.audit import (
     AuditFinding,
     audit_config,
@@ -23,7 +24,7 @@ from harness.audit import (
 )
 from harness.catalog import get_supported_layers
 from harness.cli import main
-from harness.pipeline.config import BuildResult, build_model_config
+from harness.pipeline.config import BuildResult
 
 from .conftest import ROOT, case_options
 

@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 
 from harness import errors
+from harness.api import build_model_config
 from harness.audit import load_mantile_config
 from harness.cli import main
 from harness.dtypes import bytes_per_element
 from harness.gaps import case_results
 from harness.output import save_tensor_inspection, write_build
 from harness.pipeline.cases import load_case_file
-from harness.pipeline.config import build_model_config
 from harness.pipeline.resolve import MAX_CONFIG_BYTES, get_model_config, sha256_of
 
 from .conftest import ROOT, TINY_LLAMA

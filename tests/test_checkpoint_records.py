@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import inspect_cached
+from harness.api import inspect_cached
 from harness.pipeline.checkpoint import CheckpointSummary
 from harness.pipeline.reconcile import Reconciliation, reconcile
 from harness.pipeline.resolve import get_model_config

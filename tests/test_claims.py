@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.api import build_model_config
 from harness.cli import main, validation_table
 from harness.pipeline.cases import Claim
 from harness.pipeline.check import check_fact, parameter_scope
-from harness.pipeline.config import BuildResult, build_model_config
+from harness.pipeline.config import BuildResult
 
 from .conftest import TINY_LLAMA
 

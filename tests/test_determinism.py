@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from harness import errors, writers
+from harness.api import build_model_config
 from harness.output import tensors_csv, write_build
-from harness.pipeline.config import build_model_config
 from harness.plugin import GoldenExtension
 from harness.writers import atomic_write_text, dump_json
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.api import build_model_config
 from harness.catalog import GatedMLPLayer
-from harness.pipeline.config import BuildResult, build_model_config
+from harness.pipeline.config import BuildResult
 from harness.pipeline.flops import ComponentFlops, FlopsReport, Status, cross_check
 
 from .conftest import SNAPSHOTS, TINY_LLAMA

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from harness import catalog
+from harness.api import build_model_config
 from harness.catalog import Layer
 from harness.gap_references import GAP_REFERENCES
 from harness.gaps import (
@@ -31,7 +32,7 @@ from harness.gaps import (
     summarize_layers,
     write_gap_reports,
 )
-from harness.pipeline.config import BuildResult, build_model_config, entry_lists
+from harness.pipeline.config import BuildResult, entry_lists
 from harness.pipeline.mapping import GAP_CLASSES, LayerEntry
 
 pytest_plugins = ["pytester"]
@@ -640,7 +641,7 @@ def test_generation_does_not_depend_on_the_hash_seed(results: list[BuildResult])
     here = generate_gap_files([by_model(results, hf_id) for hf_id in chosen])
     script = (
         "import json, sys\n"
-        "from harness.pipeline.config import build_model_config\n"
+        "from harness.api import build_model_config\n"
         "from harness.gaps import generate_gap_files\n"
         "ids = json.loads(sys.argv[1])\n"
         "builds = [build_model_config(i, offline=True) for i in ids]\n"

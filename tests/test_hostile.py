@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness import errors
+from harness.api import build_model_config, inspect_cached
 from harness.audit import _schema_findings
 from harness.cache import (
     KEY_FILE,
@@ -35,14 +36,12 @@ from harness.cache import (
     cache_key,
     clear_cache,
     entry_path,
-    inspect_cached,
     read_entry,
 )
 from harness.cli import main
 from harness.errors import json_printable, printable
 from harness.gaps import GENERATED_MARKER, write_gap_reports
 from harness.output import write_build
-from harness.pipeline.config import build_model_config
 from harness.pipeline.resolve import (
     get_model_config,
     is_hf_id,
@@ -113,7 +112,7 @@ def test_error_tensors_out_is_refused_before_the_build(
 ) -> None:
     target = tmp_path / "tensors.csv"
     before = special(target, kind)
-    monkeypatch.setattr("harness.pipeline.inventory.inspect_model_structure", _must_not_build)
+    monkeypatch.setattr("harness.api.inspect_model_structure", _must_not_build)
     assert main(["inspect", MODEL, "--offline", "--tensors-out", str(target)]) == 2
     assert "not a regular file" in capsys.readouterr().err
     assert describe(target) == before

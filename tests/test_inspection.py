@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness import errors
-from harness.pipeline.inventory import (
-    count_parameters,
-    estimate_memory,
-    format_count,
-    inspect_model_structure,
-    validate_config,
-)
+from harness.api import count_parameters, inspect_model_structure
+from harness.pipeline.inventory import estimate_memory, format_count, validate_config
 
 from .conftest import TINY_LLAMA, case_options, snapshot_meta, vendored_ids
 

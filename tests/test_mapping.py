@@ -10,18 +10,12 @@ from pathlib import Path
 import pytest
 
 from harness import errors
+from harness.api import build_model_config, inspect_model_structure
 from harness.catalog import CATALOG, instantiate
 from harness.catalog.loader import loader_problems
 from harness.cli import main
 from harness.output import write_build
-from harness.pipeline.config import (
-    BuildResult,
-    accounting_problems,
-    build_model_config,
-    entry_lists,
-    validate_schema,
-)
-from harness.pipeline.inventory import inspect_model_structure
+from harness.pipeline.config import BuildResult, accounting_problems, entry_lists, validate_schema
 from harness.pipeline.structure import analyze_layer_structure
 from harness.writers import dump_json
 

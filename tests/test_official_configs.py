@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 
 from harness import errors
+from harness.api import build_case, build_model_config, inspect_model_structure
 from harness.cli import main
 from harness.pipeline.cases import Fact, ModelCase
-from harness.pipeline.check import build_case
-from harness.pipeline.config import build_model_config
-from harness.pipeline.inventory import inspect_model_structure
 
 from .conftest import ROOT, TINY_LLAMA
 

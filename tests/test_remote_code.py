@@ -15,10 +15,9 @@ from typing import Any
 import pytest
 
 from harness import errors
+from harness.api import build_case, inspect_model_structure
 from harness.cli import main
 from harness.pipeline.cases import Fact, ModelCase
-from harness.pipeline.check import build_case
-from harness.pipeline.inventory import inspect_model_structure
 from harness.pipeline.resolve import sha256_of
 
 from .conftest import ROOT, TINY_LLAMA

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .cases import CHECKPOINT_FACT, CheckpointClaim, Claim, Fact, ModelCase
@@ -15,7 +14,6 @@ from .structure import Structure
 __all__ = [
     "CheckResult",
     "ParameterScope",
-    "build_case",
     "check_case",
     "check_checkpoint",
     "check_fact",
@@ -370,54 +368,3 @@ def validation_block(case: ModelCase, results: list[CheckResult]) -> dict[str, A
         "validation_sources": sources,
         "validation": [r.as_json() for r in results],
     }
-
-
-def with_validation(
-    case: ModelCase, result: BuildResult, *, check_schema: bool = True
-) -> tuple[BuildResult, list[CheckResult]]:
-    """Check a build against a case's facts and put the validation report in its config."""
-    from dataclasses import replace
-
-    from .config import build_config, validate_schema
-
-    results = check_case(case, result)
-    config = build_config(
-        result.inspection,
-        result.structure,
-        result.entries,
-        model_id=result.model_id,
-        validation=validation_block(case, results),
-        hf_id=result.config["hf_model_id"],
-    )
-    if check_schema:
-        validate_schema(config, where=f"generated config of {case.hf_id}")
-    return replace(result, config=config), results
-
-
-def build_case(
-    case: ModelCase,
-    *,
-    offline: bool = True,
-    use_cache: bool = True,
-    check_schema: bool = True,
-    snapshots_dir: Path | None = None,
-) -> tuple[BuildResult, list[CheckResult]]:
-    """Build a case's model offline, check its facts, put the validation report in the config.
-
-    `snapshots_dir`: the vendored snapshots of the case's folder (default: see get_model_config).
-    """
-    from .config import build_from_inspection
-    from .inventory import inspect_model_structure
-
-    inspection = inspect_model_structure(
-        case.hf_id,
-        case.revision,
-        offline=offline,
-        trust_remote_code=case.trust_remote_code,
-        use_cache=use_cache,
-        native_class=case.native_class,
-        snapshots_dir=snapshots_dir,
-    )
-    # Only the final config (this one plus its validation block) needs a schema check.
-    result = build_from_inspection(inspection, check_schema=False)
-    return with_validation(case, result, check_schema=check_schema)

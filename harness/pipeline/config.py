@@ -1,4 +1,4 @@
-"""Step 5, build: assemble the Mantile config JSON from the mapped entries and validate it.
+"""Step 5, config: assemble the Mantile config JSON from the mapped entries and validate it.
 
 The config holds two entry lists: `layer_types`, what the target estimator loads and computes
 (Mantile's loader resolves every class there and crashes on one it lacks), and
@@ -20,7 +20,7 @@ from ..catalog import layer_set
 from ..errors import InvalidConfigError, SchemaValidationError
 from ..limits import check_total_params
 from .estimate import estimate_coverage
-from .inventory import Inspection, format_count, inspect_model_structure
+from .inventory import Inspection, format_count
 from .mapping import (
     MISSING_TARGET_CLASS,
     LayerEntry,
@@ -37,7 +37,7 @@ __all__ = [
     "accounting_problems",
     "build_config",
     "build_from_inspection",
-    "build_model_config",
+    "config_with_validation",
     "declared_hf_id",
     "display_name",
     "entry_lists",
@@ -104,42 +104,6 @@ def display_name(model_id: str, hf_id: str | None) -> str:
     return base.replace("-", " ").replace("_", " ")
 
 
-def build_model_config(
-    model: str,
-    revision: str | None = None,
-    *,
-    offline: bool | None = None,
-    token: str | None = None,
-    trust_remote_code: bool = False,
-    layers_dir: str | Path | None = None,
-    validation: dict[str, Any] | None = None,
-    use_cache: bool = True,
-    stand_ins: bool = True,
-    hf_id: str | None = None,
-    native_class: bool = False,
-) -> BuildResult:
-    """The whole pipeline for one model: resolve, inspect (cached), structure, map, build, check.
-
-    `layers_dir`: build for the classes of that folder (e.g. a Mantile checkout's
-    backend/layers) instead of the catalog; `stand_ins` False: no exact stand-ins. `hf_id` names
-    the Hub model a local config.json belongs to (recorded as `hf_model_id`); `native_class`
-    builds the transformers class a config names although its `auto_map` points at Hub code
-    (see `inspection.inspect_resolved`).
-    """
-    inspection = inspect_model_structure(
-        model,
-        revision,
-        offline=offline,
-        token=token,
-        trust_remote_code=trust_remote_code,
-        use_cache=use_cache,
-        native_class=native_class,
-    )
-    return build_from_inspection(
-        inspection, layers_dir=layers_dir, validation=validation, stand_ins=stand_ins, hf_id=hf_id
-    )
-
-
 def build_from_inspection(
     inspection: Inspection,
     *,
@@ -169,6 +133,25 @@ def build_from_inspection(
         validate_schema(config, where=f"generated config of {inspection.model}")
     warnings = tuple(target_notes(entries, layers_dir)) if layers_dir is not None else ()
     return BuildResult(model_id, config, inspection, structure, entries, warnings)
+
+
+# The fields a validation block sets; build_config puts them just before `findings`.
+VALIDATION_FIELDS = ("validated", "validation_notes", "validation_sources", "validation")
+
+
+def config_with_validation(config: dict[str, Any], validation: dict[str, Any]) -> dict[str, Any]:
+    """The config with `validation` in place of its validation fields, in the same place."""
+    unknown = set(validation) - set(VALIDATION_FIELDS)
+    if unknown:
+        raise ValueError(f"not validation fields: {', '.join(sorted(unknown))}")
+    updated: dict[str, Any] = {}
+    for key, value in config.items():
+        if key in VALIDATION_FIELDS:
+            continue
+        if key == "findings":
+            updated.update(validation)
+        updated[key] = value
+    return updated
 
 
 def entry_lists(config: dict[str, Any]) -> list[dict[str, Any]]:

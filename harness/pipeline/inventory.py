@@ -9,8 +9,7 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..dtypes import DTYPE_BYTES, bytes_per_element
@@ -21,23 +20,22 @@ from ..errors import (
     UnknownModelTypeError,
 )
 from ..limits import check_built_config, check_config_values, check_inventory
-from .resolve import ResolvedConfig, get_model_config, is_pinned_revision, sha256_of
+from .resolve import ResolvedConfig, is_pinned_revision, sha256_of
 
 __all__ = [
     "Inspection",
     "MemoryEstimate",
-    "ParameterCount",
+    "RecordAccess",
     "TensorRecord",
     "build_meta_model",
     "count_decoder_layers",
-    "count_parameters",
     "estimate_memory",
     "estimate_memory_all",
     "format_count",
     "inspect_config",
-    "inspect_model_structure",
     "inspect_resolved",
     "layer_index_of",
+    "parameter_total",
     "quiet_transformers",
     "validate_config",
 ]
@@ -47,7 +45,7 @@ _STORAGE_KEYS = ("quantization_config",)
 _LAYER_INDEX = re.compile(r"\.(?:layers|h|blocks|layer)\.(\d+)\.")
 
 
-class _RecordAccess:
+class RecordAccess:
     """Lets seed-style code read record fields as `record["field"]`."""
 
     def __getitem__(self, key: str) -> Any:
@@ -55,7 +53,7 @@ class _RecordAccess:
 
 
 @dataclass(frozen=True)
-class TensorRecord(_RecordAccess):
+class TensorRecord(RecordAccess):
     """A dry-run parameter or buffer: kind, name, shape, dtype, owning module class, aliases."""
 
     kind: str  # "param" or "buffer"
@@ -85,7 +83,7 @@ class TensorRecord(_RecordAccess):
 
 
 @dataclass(frozen=True)
-class Inspection(_RecordAccess):
+class Inspection(RecordAccess):
     """The full inventory of one model built on the meta device, with the config it came from."""
 
     model: str
@@ -126,17 +124,7 @@ class Inspection(_RecordAccess):
 
 
 @dataclass(frozen=True)
-class ParameterCount(_RecordAccess):
-    """Exact parameter total, its short form, and a breakdown by component family."""
-
-    total: int
-    total_formatted: str
-    by_component: dict[str, int]
-    buffers: int
-
-
-@dataclass(frozen=True)
-class MemoryEstimate(_RecordAccess):
+class MemoryEstimate(RecordAccess):
     """Weight memory of the parameters at one dtype, in bytes and decimal GB."""
 
     dtype: str
@@ -156,36 +144,6 @@ def layer_index_of(name: str) -> int | None:
     """Decoder-layer index in a tensor or module name (`model.layers.12.mlp` -> 12), else None."""
     match = _LAYER_INDEX.search(f".{name}.")
     return int(match.group(1)) if match else None
-
-
-def inspect_model_structure(
-    model: str,
-    revision: str | None = None,
-    *,
-    offline: bool | None = None,
-    token: str | None = None,
-    trust_remote_code: bool = False,
-    use_cache: bool = False,
-    snapshots_dir: Path | None = None,
-    native_class: bool = False,
-) -> Inspection:
-    """Resolve `model`'s config, build it on the meta device (or read the cache): every tensor.
-
-    `snapshots_dir`: where vendored snapshots are (default: $HARNESS_SNAPSHOTS_DIR, else the
-    working directory's cases/configs). `native_class`: build the transformers class
-    `architectures` names even though `auto_map` points at Hub code for a model type transformers
-    lacks; the opt-in travels with the resolved config and is recorded in the notes.
-    """
-    resolved = get_model_config(
-        model, revision, offline=offline, token=token, snapshots_dir=snapshots_dir
-    )
-    if native_class:
-        resolved = replace(resolved, native_class=True)
-    if use_cache:
-        from ..cache import inspect_cached
-
-        return inspect_cached(resolved, trust_remote_code=trust_remote_code, revision=revision)
-    return inspect_resolved(resolved, trust_remote_code=trust_remote_code, revision=revision)
 
 
 def inspect_config(
@@ -537,60 +495,17 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
-_COMPONENT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("lm_head", re.compile(r"(^|\.)(lm_head|embed_out|output)$")),
-    ("embedding", re.compile(r"(^|\.)(embed_tokens|embed_in|wte|wpe|word_embeddings|embeddings)$")),
-    ("norm", re.compile(r"(norm|^ln_|\.ln_\w+|layernorm|ln_f)\w*$", re.IGNORECASE)),
-    ("attention", re.compile(r"\.(self_attn|attention|attn|self_attention)(\.|$)")),
-    ("mixer", re.compile(r"\.(mamba|mixer|linear_attn)(\.|$)")),
-    ("mlp", re.compile(r"\.(mlp|feed_forward|block_sparse_moe|ffn)(\.|$)")),
-)
-
-
-def _component_of(record: TensorRecord) -> str:
-    path = record.module_path
-    last = path.rpartition(".")[2]
-    if "Norm" in record.module_class and _LAYER_INDEX.search(f".{path}.") is None:
-        return "norm"
-    for family, pattern in _COMPONENT_RULES:
-        target = last if family in {"lm_head", "embedding", "norm"} else path
-        if pattern.search(target):
-            # a norm inside attention (q_norm) belongs to the attention block
-            if family == "norm" and re.search(
-                r"\.(self_attn|attention|attn|mamba|mixer|linear_attn)\.", f"{path}."
-            ):
-                continue
-            return family
-    return "other"
-
-
-def count_parameters(tensors: Inspection | Iterable[TensorRecord]) -> ParameterCount:
-    """Exact parameter total (tied weights once), formatted, and by component family."""
-    records = tensors.tensors if isinstance(tensors, Inspection) else tuple(tensors)
-    by_component: dict[str, int] = {}
-    total = 0
-    buffers = 0
-    for record in records:
-        if record.kind != "param":
-            buffers += record.numel
-            continue
-        total += record.numel
-        family = _component_of(record)
-        by_component[family] = by_component.get(family, 0) + record.numel
-    return ParameterCount(
-        total=total,
-        total_formatted=format_count(total),
-        by_component=dict(sorted(by_component.items(), key=lambda item: -item[1])),
-        buffers=buffers,
-    )
+def parameter_total(tensors: Inspection | Iterable[TensorRecord]) -> int:
+    """Exact parameter total of the records (tied weights once: they are one record)."""
+    records = tensors.tensors if isinstance(tensors, Inspection) else tensors
+    return sum(record.numel for record in records if record.kind == "param")
 
 
 def estimate_memory(
     tensors: Inspection | Iterable[TensorRecord], dtype: str = "bf16"
 ) -> MemoryEstimate:
     """Weight memory of all parameters stored at `dtype`, in decimal GB (10^9 bytes)."""
-    total = count_parameters(tensors).total
-    size = total * bytes_per_element(dtype)
+    size = parameter_total(tensors) * bytes_per_element(dtype)
     return MemoryEstimate(dtype=dtype, bytes=size, gb=size / 1e9)
 
 
@@ -615,7 +530,7 @@ def validate_config(
 ) -> dict[str, Any]:
     """Seed check: total parameters within `tolerance` and the layer count exact."""
     records = tuple(tensors.tensors if isinstance(tensors, Inspection) else tensors)
-    total = count_parameters(records).total
+    total = parameter_total(records)
     layers = count_decoder_layers(records)
     discrepancies: list[str] = []
     if expected_params is not None:
