@@ -148,6 +148,14 @@ def todo_claims(result: BuildResult) -> tuple[str, ...]:
     return ("total_params", "active_params") if moe else ("total_params",)
 
 
+def _checkpoint_todo(hf_id: str) -> str:
+    """The TODO source of an unread checkpoint claim: how to fill it, or drop it with a reason."""
+    return (
+        f"TODO: {refresh_hint(hf_id)}, or offline `--total N --source URL`; with no exact "
+        "stored total known, replace this claim by a comment saying so"
+    )
+
+
 def checkpoint_claim_lines(
     hf_id: str, result: BuildResult, summary: CheckpointSummary | None, indent: str = "        "
 ) -> list[str]:
@@ -159,7 +167,8 @@ def checkpoint_claim_lines(
         return [
             f"{indent}{name}: CheckpointClaim(",
             f"{indent}    TODO,",
-            f"{indent}    source={f'TODO: {refresh_hint(hf_id)}'!r},",
+            # Offline there is no stored total to fill in: say both ways forward.
+            f"{indent}    source={_checkpoint_todo(hf_id)!r},",
             f"{indent}),",
         ]
     rec = reconcile(result.inspection, result.structure, summary)
