@@ -417,8 +417,13 @@ def vendor_checkpoint(
     offline: bool | None = None,
     token: str | None = None,
     recorded: CheckpointSummary | None = None,
+    native_class: bool = False,
 ) -> tuple[Path, CheckpointSummary, BuildResult]:
-    """Write checkpoint.json beside a vendored config: from the Hub, or a recorded summary."""
+    """Write checkpoint.json beside a vendored config: from the Hub, or a recorded summary.
+
+    `native_class`: the model's case opts in to building the transformers class its config names
+    behind `auto_map` (as `harness build --native-class`); without it such a config is refused.
+    """
     from .build import build_model_config
     from .resolve import get_model_config
 
@@ -437,7 +442,7 @@ def vendor_checkpoint(
         summary = read_hub_checkpoint(hf_id, resolved.revision, token=token)
     else:
         summary = recorded
-    result = build_model_config(resolved.path or hf_id, offline=True)
+    result = build_model_config(resolved.path or hf_id, offline=True, native_class=native_class)
     from .writers import atomic_write_text
 
     path = atomic_write_text(snapshot_dir / CHECKPOINT_FILE, summary_json(summary))
