@@ -6,8 +6,12 @@ CASE = ModelCase(
     hf_id="ai21labs/Jamba-v0.1",
     revision=None,
     facts={
-        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository (the llmfit scrape lists only AI21-Jamba-Mini-1.5); `harness checkpoint ai21labs/Jamba-v0.1` (online)
-        # vendors checkpoint.json and prints the claim.
+        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository:
+        # searched again for this exact repository (every readable version of llmfit's
+        # hf_models.json; the code, docs and pages corpora for the id and for the dry run's
+        # total 51,570,323,328) found none (llmfit lists only AI21-Jamba-Mini-1.5, whose total
+        # equals this dry run); `harness checkpoint ai21labs/Jamba-v0.1` (online) vendors
+        # checkpoint.json and prints the claim.
         "total_params": Claim(
             52_000_000_000,
             scope="rounded total (also paper: '12B active parameters, 52B total available parameters')",

@@ -6,8 +6,12 @@ CASE = ModelCase(
     hf_id="bigcode/starcoder2-15b",
     revision='1b425dd4908f4997586767d1495d96ab56bd57d4',
     facts={
-        # checkpoint_params: not claimed: the llmfit scrape lists 15,700,000,000, a rounded hand value, not a safetensors count; `harness checkpoint bigcode/starcoder2-15b` (online)
-        # vendors checkpoint.json and prints the claim.
+        # checkpoint_params: not claimed: the llmfit scrape lists 15,700,000,000 in every
+        # readable version, a rounded hand value, not a safetensors count; searched again for
+        # this exact repository (every readable version of llmfit's hf_models.json; the code,
+        # docs and pages corpora for the id and for the dry run's total 15,957,889,024) found no
+        # exact one; `harness checkpoint bigcode/starcoder2-15b` (online) vendors
+        # checkpoint.json and prints the claim.
         "total_params": Claim(
             15_700_000_000,
             tolerance=0.02,

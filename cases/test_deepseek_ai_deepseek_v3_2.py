@@ -6,7 +6,7 @@ The config is vendored verbatim (see snapshot.json for its public copy); the str
 are read from it and cite it.
 """
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CONFIG = 'https://huggingface.co/deepseek-ai/DeepSeek-V3.2/blob/main/config.json'
 PREFILLED = 'pre-filled by `harness add` from config.json'
@@ -15,6 +15,13 @@ CASE = ModelCase(
     hf_id='deepseek-ai/DeepSeek-V3.2',
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            685_396_921_376,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+            expected_difference=13_518_992_160,
+            reason='mtp_layers +13,478,088,816: 1 MTP layer(s) = 1 x decoder layer 60 (11,521,245,696) + enorm, hnorm, shared_head.norm, eh_proj, embed_tokens and shared_head.head copies (1,956,140,032) + block scales (703,088/layer); quantization_scales +40,888,496: FP8 block scales (128x128 blocks) of 726 quantized weights (669,889,134,592 elements), F32; saved_buffers +14,848: 58 persistent buffers saved with the weights (e_score_correction_bias), F32',
+        ),
         'total_params': Claim(
             685_396_921_376,
             scope='whole checkpoint as stored',

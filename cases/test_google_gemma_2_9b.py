@@ -6,8 +6,14 @@ CASE = ModelCase(
     hf_id="google/gemma-2-9b",
     revision=None,
     facts={
-        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository (the llmfit scrape lists only gemma-2-9b-it); `harness checkpoint google/gemma-2-9b` (online)
-        # vendors checkpoint.json and prints the claim.
+        # checkpoint_params: not claimed: no citable recorded Hub safetensors total of this
+        # repository: searched again for this exact repository (every readable version of
+        # llmfit's hf_models.json; the code, docs and pages corpora for the id and for the dry
+        # run's total 9,241,705,984) found only a test fixture holding a captured Hub API answer
+        # for it (safetensors total 9,241,705,984, equal to the dry run) whose repository the
+        # search does not name, and model-count tables (KerasHub presets) that are not Hub
+        # totals; `harness checkpoint google/gemma-2-9b` (online) vendors checkpoint.json and
+        # prints the claim.
         "total_params": Claim(
             9_242_164_736,
             scope='sum of Table 2 embedding + non-embedding; uses vocab 256128 (config 256000 gives 458,752 fewer)',

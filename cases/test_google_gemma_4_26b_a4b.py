@@ -7,7 +7,7 @@ The config is vendored verbatim (see snapshot.json for its public copy); the str
 are read from it and cite it.
 """
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CONFIG = 'https://huggingface.co/google/gemma-4-26B-A4B/blob/main/config.json'
 PREFILLED = 'pre-filled by `harness add` from config.json'
@@ -16,6 +16,13 @@ CASE = ModelCase(
     hf_id='google/gemma-4-26B-A4B',
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            26_544_131_376,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+            expected_difference=738_197_504,
+            reason='tied_head_stored +738,197,504: the tied LM head saved a second time as lm_head.weight (262,144 x 2,816)',
+        ),
         'total_params': Claim(
             25_200_000_000,
             scope='language model, without the vision encoder',

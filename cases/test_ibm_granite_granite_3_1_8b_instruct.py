@@ -6,8 +6,12 @@ CASE = ModelCase(
     hf_id="ibm-granite/granite-3.1-8b-instruct",
     revision=None,
     facts={
-        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository was found; `harness checkpoint ibm-granite/granite-3.1-8b-instruct` (online)
-        # vendors checkpoint.json and prints the claim.
+        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository:
+        # searched again for this exact repository (every readable version of llmfit's
+        # hf_models.json; the code, docs and pages corpora for the id and for the dry run's
+        # total 8,170,848,256) found only llmfit's early rounded 8,100,000,000; `harness
+        # checkpoint ibm-granite/granite-3.1-8b-instruct` (online) vendors checkpoint.json and
+        # prints the claim.
         "total_params": Claim(
             8_100_000_000,
             scope='rounded total (tied embeddings counted once)',

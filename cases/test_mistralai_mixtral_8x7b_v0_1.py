@@ -6,8 +6,13 @@ CASE = ModelCase(
     hf_id="mistralai/Mixtral-8x7B-v0.1",
     revision=None,
     facts={
-        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository (the llmfit scrape lists only Mixtral-8x7B-Instruct-v0.1); `harness checkpoint mistralai/Mixtral-8x7B-v0.1` (online)
-        # vendors checkpoint.json and prints the claim.
+        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository:
+        # searched again for this exact repository (every readable version of llmfit's
+        # hf_models.json; the code, docs and pages corpora for the id and for the dry run's
+        # total 46,702,792,704) found it only for Mixtral-8x7B-Instruct-v0.1 (46,702,792,704,
+        # equal to this dry run) and in model-count tables (KerasHub presets) that are not Hub
+        # totals; `harness checkpoint mistralai/Mixtral-8x7B-v0.1` (online) vendors
+        # checkpoint.json and prints the claim.
         "total_params": Claim(
             47_000_000_000,
             scope='rounded total',

@@ -6,7 +6,7 @@ The config is vendored verbatim (see snapshot.json for its public copy); the str
 are read from it and cite it.
 """
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CONFIG = 'https://huggingface.co/moonshotai/Kimi-K2-Instruct/blob/main/config.json'
 PREFILLED = 'pre-filled by `harness add` from config.json'
@@ -16,6 +16,15 @@ CASE = ModelCase(
     revision=None,
     native_class=True,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            1_026_470_731_056,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+            expected_difference=62_518_232,
+            reason='quantization_scales +62,495,192: FP8 block scales (128x128 blocks) of 608 quantized weights (1,023,893,241,856 elements), F32; saved_buffers +23,040: 60 persistent buffers saved with the weights (e_score_correction_bias), F32',
+            unexplained=3_416,
+            unexplained_reason="61 x 56 = 3,416: the checkpoint also stores every layer's self_attn.rotary_emb.inv_freq [56] (BF16), a buffer transformers neither builds as a parameter nor saves; a public header listing of this repository (139,644 tensors holding 1,026,470,731,056 elements, the recorded total; found through the project's code search, which does not name its repository) shows them for layers 0-60. No reconciliation term covers rotary buffers outside GPT-2/GPT-NeoX (legacy_buffers)",
+        ),
         'total_params': Claim(
             1_026_470_731_056,
             scope='whole model as stored (block-FP8 checkpoint)',

@@ -1,13 +1,16 @@
 """Qwen/Qwen3-30B-A3B: public facts, each with its source; claims with their scope."""
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CASE = ModelCase(
     hf_id="Qwen/Qwen3-30B-A3B",
     revision=None,
     facts={
-        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository was found (the llmfit scrape has no entry); `harness checkpoint Qwen/Qwen3-30B-A3B` (online)
-        # vendors checkpoint.json and prints the claim.
+        'checkpoint_params': CheckpointClaim(
+            30_532_122_624,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/3fb10d019f828662a21619d282570cf32f0ff833/llmfit-core/data/hf_models.json',
+        ),
         "total_params": Claim(
             30_500_000_000,
             scope='stated on the 2507 sibling card (same architecture: 48 layers, 32/4 heads, 128 experts, 8 active); the original Qwen3-30B-A3B card text was not found in the index',

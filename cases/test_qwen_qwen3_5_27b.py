@@ -6,7 +6,7 @@ The config is vendored verbatim (see snapshot.json for its public copy); the str
 are read from it and cite it.
 """
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CONFIG = 'https://huggingface.co/Qwen/Qwen3.5-27B/blob/main/config.json'
 PREFILLED = 'pre-filled by `harness add` from config.json'
@@ -15,6 +15,13 @@ CASE = ModelCase(
     hf_id='Qwen/Qwen3.5-27B',
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            27_781_427_952,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+            expected_difference=424_699_392,
+            reason='mtp_layers +424,699,392: 1 MTP layer(s) = 1 x decoder layer 63 (372,255,232) + fc, pre_fc_norm_embedding, pre_fc_norm_hidden, norm (52,444,160)',
+        ),
         'total_params': Claim(
             27_781_427_952,
             scope='whole checkpoint as stored',

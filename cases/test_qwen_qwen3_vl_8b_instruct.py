@@ -6,7 +6,7 @@ The config is vendored verbatim (see snapshot.json for its public copy); the str
 are read from it and cite it.
 """
 
-from harness import Claim, Fact, ModelCase
+from harness import CheckpointClaim, Claim, Fact, ModelCase
 
 CONFIG = 'https://huggingface.co/Qwen/Qwen3-VL-8B-Instruct/blob/main/config.json'
 PREFILLED = 'pre-filled by `harness add` from config.json'
@@ -15,6 +15,11 @@ CASE = ModelCase(
     hf_id='Qwen/Qwen3-VL-8B-Instruct',
     revision=None,
     facts={
+        'checkpoint_params': CheckpointClaim(
+            8_767_123_696,
+            scope='hub safetensors total (recorded-scrape)',
+            source='https://github.com/AlexsJones/llmfit/blob/a3e0eb27c57fe05298292f4c61699b9aed2824ea/llmfit-core/data/hf_models.json',
+        ),
         'total_params': Claim(
             8_767_123_696,
             scope='whole model: the vision encoder with its mergers and the language model',

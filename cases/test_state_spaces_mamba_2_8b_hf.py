@@ -6,7 +6,11 @@ CASE = ModelCase(
     hf_id="state-spaces/mamba-2.8b-hf",
     revision=None,
     facts={
-        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository was found; `harness checkpoint state-spaces/mamba-2.8b-hf` (online)
+        # checkpoint_params: not claimed: no recorded Hub safetensors total of this repository:
+        # searched again for this exact repository (every readable version of llmfit's
+        # hf_models.json; the code, docs and pages corpora for the id and for the dry run's
+        # total 2,768,345,600) found only parameter counts of the built model in third-party
+        # scripts, not Hub totals; `harness checkpoint state-spaces/mamba-2.8b-hf` (online)
         # vendors checkpoint.json and prints the claim.
         "total_params": Claim(
             2_770_000_000,

@@ -459,7 +459,12 @@ def _checkpoint(args: argparse.Namespace) -> int:
         )
     cases_dir = args.cases_dir or find_cases_dir() or "cases"
     path, summary, result = vendor_checkpoint(
-        args.hf_id, cases_dir=cases_dir, offline=args.offline, token=_token(), recorded=recorded
+        args.hf_id,
+        cases_dir=cases_dir,
+        offline=args.offline,
+        token=_token(),
+        recorded=recorded,
+        native_class=args.native_class,
     )
     _say(f"wrote {path}")
     _say(*reconcile(result.inspection, result.structure, summary).lines())
@@ -604,6 +609,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DTYPE=COUNT",
         help="with --total: a recorded per-dtype count (repeat for each dtype)",
     )
+    _add_native_class(checkpoint)
     checkpoint.set_defaults(func=_checkpoint)
 
     layers = commands.add_parser("layers", help="list the layer classes of the catalog or a folder")

@@ -148,6 +148,14 @@ def todo_claims(result: BuildResult) -> tuple[str, ...]:
     return ("total_params", "active_params") if moe else ("total_params",)
 
 
+def _checkpoint_todo(hf_id: str) -> str:
+    """The TODO source of an unread checkpoint claim: how to fill it, or drop it with a reason."""
+    return (
+        f"TODO: {refresh_hint(hf_id)}, or offline `--total N --source URL`; with no exact "
+        "stored total known, replace this claim by a comment saying so"
+    )
+
+
 def checkpoint_claim_lines(
     hf_id: str, result: BuildResult, summary: CheckpointSummary | None, indent: str = "        "
 ) -> list[str]:
@@ -159,7 +167,8 @@ def checkpoint_claim_lines(
         return [
             f"{indent}{name}: CheckpointClaim(",
             f"{indent}    TODO,",
-            f"{indent}    source={f'TODO: {refresh_hint(hf_id)}'!r},",
+            # Offline there is no stored total to fill in: say both ways forward.
+            f"{indent}    source={_checkpoint_todo(hf_id)!r},",
             f"{indent}),",
         ]
     rec = reconcile(result.inspection, result.structure, summary)
@@ -408,8 +417,13 @@ def vendor_checkpoint(
     offline: bool | None = None,
     token: str | None = None,
     recorded: CheckpointSummary | None = None,
+    native_class: bool = False,
 ) -> tuple[Path, CheckpointSummary, BuildResult]:
-    """Write checkpoint.json beside a vendored config: from the Hub, or a recorded summary."""
+    """Write checkpoint.json beside a vendored config: from the Hub, or a recorded summary.
+
+    `native_class`: the model's case opts in to building the transformers class its config names
+    behind `auto_map` (as `harness build --native-class`); without it such a config is refused.
+    """
     from .api import build_model_config
     from .pipeline.resolve import get_model_config
 
@@ -428,7 +442,7 @@ def vendor_checkpoint(
         summary = read_hub_checkpoint(hf_id, resolved.revision, token=token)
     else:
         summary = recorded
-    result = build_model_config(resolved.path or hf_id, offline=True)
+    result = build_model_config(resolved.path or hf_id, offline=True, native_class=native_class)
     from .writers import atomic_write_text
 
     path = atomic_write_text(snapshot_dir / CHECKPOINT_FILE, summary_json(summary))

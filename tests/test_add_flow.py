@@ -5,7 +5,8 @@ SOURCES.md there): microsoft/phi-2, dense with an LM-head bias, and deepseek-ai/
 MoE with MLA and `q_lora_rank: null`. Following the README word for word:
 
     python3 -m nox -s harness -- add ORG/NAME --config path/to/config.json
-    (fill in the TODO claims: published value, scope, source; rounding and scope stated)
+    (fill in the TODO claims: published value, scope, source; rounding and scope stated;
+     with no exact stored total at hand, the checkpoint claim becomes a comment saying so)
     python3 -m nox -s snapshots
     python3 -m nox -s tests
 
@@ -69,6 +70,14 @@ CLAIMS = {
 )""",
 }
 MODELS = {"microsoft/phi-2": "phi-2", "deepseek-ai/DeepSeek-V2-Lite": "DeepSeek-V2-Lite"}
+TODO_CHECKPOINT = re.compile(
+    r"(?P<indent> *)'checkpoint_params': CheckpointClaim\(\n *TODO,\n(?: *\w+=.*\n)*? *\),\n"
+)
+# What the README says to write offline when no exact stored total of the repository is at hand.
+NO_CHECKPOINT = (
+    "# checkpoint_params: no exact stored total of this repository is at hand (offline, and no "
+    "recorded Hub safetensors total found)\n"
+)
 
 
 def copy_checkout(target: Path) -> Path:
@@ -108,6 +117,8 @@ def fill_claims(case_file: Path, hf_id: str) -> None:
 
     text, count = TODO_CLAIM.subn(filled, case_file.read_text())
     assert count == sum(1 for model, _ in CLAIMS if model == hf_id), case_file.read_text()
+    text, dropped = TODO_CHECKPOINT.subn(lambda m: m["indent"] + NO_CHECKPOINT, text)
+    assert dropped == 1, text
     case_file.write_text(text)
 
 

@@ -364,7 +364,7 @@ def test_a_source_change_changes_the_code_digest(
 
 
 def test_error_a_module_the_digest_names_is_not_found() -> None:
-    with pytest.raises(ModuleNotFoundError, match="'harness.nowhere', which is not found"):
+    with pytest.raises(ModuleNotFoundError, match=r"'harness\.nowhere', which is not found"):
         code_digest("harness.nowhere")
 
 

@@ -14,7 +14,7 @@ from harness.api import build_case, build_model_config, inspect_model_structure
 from harness.cli import main
 from harness.pipeline.cases import Fact, ModelCase
 
-from .conftest import ROOT, TINY_LLAMA
+from .conftest import ROOT, TINY_LLAMA, vendor_snapshot
 
 MAMBA2 = {
     "architectures": ["Mamba2ForCausalLM"],
@@ -170,6 +170,21 @@ def test_error_a_native_class_behind_auto_map_is_never_built_silently(write_conf
     with pytest.raises(errors.RemoteCodeRefusedError, match=r"--native-class") as caught:
         inspect_model_structure(str(path))
     assert "DeepseekV3ForCausalLM is a transformers class" in str(caught.value)
+
+
+def test_checkpoint_of_a_native_class_behind_auto_map_needs_the_same_opt_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`harness checkpoint` builds the model too, so it takes --native-class like build does."""
+    cases = tmp_path / "cases"
+    vendor_snapshot(cases / "configs" / "acme" / "kimi-like", KIMI_LIKE)
+    monkeypatch.setenv("HARNESS_SNAPSHOTS_DIR", str(cases / "configs"))
+    argv = ["checkpoint", "acme/kimi-like", "--cases-dir", str(cases), "--offline"]
+    argv += ["--total", "123", "--source", "https://example.org/recorded"]
+    assert main(argv) == 2
+    assert "--native-class" in capsys.readouterr().err
+    assert main([*argv, "--native-class"]) == 0
+    assert "wrote" in capsys.readouterr().out
 
 
 def test_a_native_class_behind_auto_map_builds_by_opt_in_and_says_so(write_config) -> None:

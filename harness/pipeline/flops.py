@@ -21,9 +21,10 @@ Choices, and why:
 * Experts `batched_mm`. transformers' eager experts loop over the experts that received tokens
   (`nonzero` on the routing mask: data-dependent, impossible on meta), and the default
   `grouped_mm` has no FlopCounterMode formula (it would count 0). `batched_mm` gathers each
-  token's top-k experts and runs the same GEMMs as one bmm, 2·T·k·p·H·I, with fixed shapes. A
-  model whose experts cannot switch and whose routing fails on meta gets `not run` rows for the
-  modules the pass did not finish, with the exception.
+  token's top-k experts and runs the same GEMMs as one bmm, 2·T·k·p·H·I, with fixed shapes.
+  Stacked 2-D experts (DBRX's [E·I, H] matrices), which have no batched_mm, are given a forward
+  that gathers the same way. A model whose experts cannot switch and whose routing fails on meta
+  gets `failed` rows for the modules the pass did not finish, with the exception.
 * S. 8 tokens, or S = W when an entry has a sliding window W (the smallest one), followed by a
   second pass: one decode token at context W + 1, checked against the classes' decode FLOPs.
   The catalog caps a query's keys at W (a window-honouring kernel, Mantile's model); PyTorch's
@@ -551,7 +552,37 @@ def _use_implementations(model: Any, experts: str | None) -> tuple[str, str | No
             model.set_experts_implementation(experts)
     attn = str(getattr(model.config, "_attn_implementation", None))
     used = getattr(model.config, "_experts_implementation", None) if has_experts else None
+    if experts == EXPERTS_IMPLEMENTATION and _gather_stacked_experts(model):
+        used = "gathered (stacked 2-D experts)"
     return attn, None if used is None else str(used)
+
+
+def _gather_stacked_experts(model: Any) -> int:
+    """Run stacked 2-D experts (DBRX) as fixed-shape GEMMs; how many modules were switched.
+
+    Their own forward loops over the experts that received tokens (`nonzero`, impossible on meta)
+    and transformers offers them no batched_mm; this forward runs what batched_mm runs: each
+    token times its k chosen experts' matrices, 2·T·k·H·I per projection, with fixed shapes.
+    """
+    import types
+
+    count = 0
+    for _, module in model.named_modules():
+        mlp = getattr(module, "mlp", None)
+        weights = [getattr(mlp, name, None) for name in ("w1", "v1", "w2")]
+        if all(getattr(w, "ndim", 0) == 2 for w in weights) and hasattr(module, "num_experts"):
+            module.forward = types.MethodType(_gathered_experts_forward, module)
+            count += 1
+    return count
+
+
+def _gathered_experts_forward(self: Any, hidden_states: Any, top_k_index: Any, weights: Any) -> Any:
+    shape = (self.num_experts, self.ffn_hidden_size, self.hidden_size)
+    w1, v1, w2 = (getattr(self.mlp, n).view(shape)[top_k_index] for n in ("w1", "v1", "w2"))
+    tokens = hidden_states.reshape(-1, 1, 1, self.hidden_size)  # [T, 1, 1, H] against [T, k, I, H]
+    inner = self.mlp.activation_fn(tokens @ w1.transpose(-1, -2)) * (tokens @ v1.transpose(-1, -2))
+    out = ((inner @ w2).squeeze(-2) * weights[..., None]).sum(dim=1)
+    return out.view(hidden_states.shape[0], -1, self.hidden_size)
 
 
 # --------------------------------------------------------------------------- comparing
