@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidConfigError
+from .pipeline.inventory import DECODER_LAYERS
 
 __all__ = [
     "ALLOWLIST_FILE",
@@ -417,7 +418,7 @@ def _unknown_label(entry: Any) -> str:
 
 
 def _relative(name: str) -> str:
-    match = re.search(r"\.(?:layers|h|blocks|layer)\.\d+\.(.+)$", name)
+    match = re.search(rf"\.{DECODER_LAYERS}\.\d+\.(.+)$", name)
     return match.group(1) if match else name
 
 

@@ -66,7 +66,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalog import Phase, instantiate
 from ..catalog.formulas import Step, formula_for
 from ..errors import HarnessError
-from .inventory import layer_index_of
+from .inventory import DECODER_LAYERS, layer_index_of
 
 if TYPE_CHECKING:
     from .mapping import LayerEntry
@@ -90,7 +90,7 @@ SEQ_LEN = 8
 ATTN_IMPLEMENTATION = "eager"
 EXPERTS_IMPLEMENTATION = "batched_mm"
 UNATTRIBUTED = "unattributed"
-_LAYER = re.compile(r"(\.(?:layers|h|blocks|layer)\.)(\d+)(?=\.|$)")
+_LAYER = re.compile(rf"(\.{DECODER_LAYERS}\.)(\d+)(?=\.|$)")
 _NO_MATMUL_GAPS = ("bias", "sinks", "norm")
 _LAYER_COUNT_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
 READING_HINT = (

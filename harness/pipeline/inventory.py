@@ -23,6 +23,8 @@ from ..limits import check_built_config, check_config_values, check_inventory
 from .resolve import ResolvedConfig, is_pinned_revision, sha256_of
 
 __all__ = [
+    "DECODER_LAYERS",
+    "LAYER_STACKS",
     "Inspection",
     "MemoryEstimate",
     "RecordAccess",
@@ -42,7 +44,12 @@ __all__ = [
 
 # Keys that describe storage or remote code, not the architecture; dropped before building.
 _STORAGE_KEYS = ("quantization_config",)
-_LAYER_INDEX = re.compile(r"\.(?:layers|h|blocks|layer)\.(\d+)\.")
+# The names transformers gives a model's list of decoder layers (`model.layers.3`, GPT-2's `h.3`,
+# `blocks.3`, BERT's `layer.3`): written here once; each step compiles it into what it matches.
+DECODER_LAYERS = r"(?:layers|h|blocks|layer)"
+# Every numbered stack the structure step groups, an encoder's too (`encoder_layers.3`, `block.3`).
+LAYER_STACKS = r"(?:\w*layers|h|\w*blocks|layer|block)"
+_LAYER_INDEX = re.compile(rf"\.{DECODER_LAYERS}\.(\d+)\.")
 
 
 class RecordAccess:

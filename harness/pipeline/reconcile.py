@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checkpoint import CheckpointSummary, StoredTensor
-from .inventory import Inspection, TensorRecord
+from .inventory import DECODER_LAYERS, Inspection, TensorRecord
 from .storage import (
     StoragePlan,
     is_quantized,
@@ -51,7 +51,7 @@ _SAVED_BUFFERS = frozenset({"e_score_correction_bias"})
 # (DeepSeek-V3 README_WEIGHTS.md); GLM-5's MTP layer shares them (recorded Hub totals).
 _MTP_OWN_EMBEDDINGS = frozenset({"deepseek_v3", "deepseek_v32"})
 _MXFP4_BLOCK = 32  # values per E8M0 scale
-_DECODER_LAYER = re.compile(r"^(.*\.(?:layers|h|blocks|layer))\.(\d+)\.")
+_DECODER_LAYER = re.compile(rf"^(.*\.{DECODER_LAYERS})\.(\d+)\.")
 
 
 @dataclass(frozen=True)

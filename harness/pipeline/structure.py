@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .inventory import Inspection, TensorRecord
+from .inventory import LAYER_STACKS, Inspection, TensorRecord
 
 __all__ = [
     "TEXT",
@@ -307,7 +307,7 @@ def _layer_arch(arch: dict[str, Any], index: int, layer_type: str) -> dict[str, 
 
 def _decoder_prefix(name: str) -> tuple[str, int, str] | None:
     """Split `model.layers.3.self_attn.q_proj.weight` into ('model.layers.3', 3, 'self_attn...')."""
-    match = re.search(r"^(.*?\.(?:\w*layers|h|\w*blocks|layer|block)\.(\d+))\.(.+)$", name)
+    match = re.search(rf"^(.*?\.{LAYER_STACKS}\.(\d+))\.(.+)$", name)
     if match is None:
         return None
     return match.group(1), int(match.group(2)), match.group(3)
