@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from .errors import HarnessError, json_printable, printable
+from ..errors import HarnessError, json_printable, printable
 
 __all__ = ["build_parser", "main", "validation_table"]
 
@@ -39,7 +39,7 @@ def _say(*lines: str) -> None:
 
 def _say_json(data: Any) -> None:
     """Write `data` as JSON on stdout, with terminal-active characters as JSON escapes."""
-    from .writers import dump_json
+    from ..writers import dump_json
 
     sys.stdout.write(json_printable(dump_json(data)))
 
@@ -87,10 +87,10 @@ def _token() -> str | None:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from .api import count_parameters, inspect_model_structure
-    from .output import save_tensor_inspection
-    from .pipeline.inventory import estimate_memory, estimate_memory_all
-    from .writers import check_output_target
+    from ..api import count_parameters, inspect_model_structure
+    from ..output import save_tensor_inspection
+    from ..pipeline.inventory import estimate_memory, estimate_memory_all
+    from ..writers import check_output_target
 
     if args.tensors_out:
         check_output_target(args.tensors_out)  # before the build: a FIFO or device is refused
@@ -167,9 +167,9 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def _checkpoint_summary(inspection: Any) -> dict[str, Any]:
     """Stored vs built: the vendored checkpoint.json (if any) and the terms between them."""
-    from .pipeline.checkpoint import vendored_summary
-    from .pipeline.reconcile import reconcile
-    from .pipeline.structure import analyze_layer_structure
+    from ..pipeline.checkpoint import vendored_summary
+    from ..pipeline.reconcile import reconcile
+    from ..pipeline.structure import analyze_layer_structure
 
     summary = vendored_summary(inspection.resolved)
     rec = reconcile(inspection, analyze_layer_structure(inspection), summary)
@@ -202,14 +202,14 @@ def _checkpoint_lines(data: dict[str, Any]) -> list[str]:
 
 def _parameter_scope(inspection: Any) -> Any:
     """The parts of the count that published figures scope differently (MoE: active ones too)."""
-    from .pipeline.check import parameter_scope
-    from .pipeline.config import build_from_inspection
+    from ..pipeline.check import parameter_scope
+    from ..pipeline.config import build_from_inspection
 
     return parameter_scope(build_from_inspection(inspection, check_schema=False))
 
 
 def _active_lines(scope: Any) -> list[str]:
-    from .pipeline.inventory import format_count
+    from ..pipeline.inventory import format_count
 
     if scope.active is None:
         return []
@@ -234,8 +234,8 @@ def _active_json(scope: Any) -> dict[str, int]:
 
 def _build_with_case(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
     """Build the model; when a case file declares it, check its facts and embed the report."""
-    from .api import build_model_config, with_validation
-    from .pipeline.cases import find_case
+    from ..api import build_model_config, with_validation
+    from ..pipeline.cases import find_case
 
     result = build_model_config(
         args.model,
@@ -325,7 +325,7 @@ def validation_table(checks: Sequence[Any]) -> list[str]:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .output import write_build
+    from ..output import write_build
 
     result, _ = _build_with_case(args)
     written = write_build(result, args.out)
@@ -358,7 +358,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _layers(args: argparse.Namespace) -> int:
-    from .catalog import get_supported_layers
+    from ..catalog import get_supported_layers
 
     layers = get_supported_layers(args.layers_dir)
     if args.json:
@@ -377,7 +377,7 @@ def _layers(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .audit import audit_file
+    from ..audit import audit_file
 
     report = audit_file(
         args.config,
@@ -395,8 +395,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _gaps(args: argparse.Namespace) -> int:
-    from .api import build_model_config
-    from .gaps import case_results, write_gap_reports
+    from ..api import build_model_config
+    from ..gaps import case_results, write_gap_reports
 
     use_cache = not args.no_cache
     if args.models:
@@ -412,7 +412,7 @@ def _gaps(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from .scaffold import add_model, next_steps, prepare_scaffold
+    from ..scaffold import add_model, next_steps, prepare_scaffold
 
     scaffold = prepare_scaffold(
         args.hf_id,
@@ -433,10 +433,10 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _checkpoint(args: argparse.Namespace) -> int:
-    from .pipeline.cases import find_cases_dir
-    from .pipeline.checkpoint import CheckpointSummary
-    from .pipeline.reconcile import reconcile
-    from .scaffold import checkpoint_claim_lines, vendor_checkpoint
+    from ..pipeline.cases import find_cases_dir
+    from ..pipeline.checkpoint import CheckpointSummary
+    from ..pipeline.reconcile import reconcile
+    from ..scaffold import checkpoint_claim_lines, vendor_checkpoint
 
     recorded = None
     if args.total is not None:
@@ -474,34 +474,34 @@ def _checkpoint(args: argparse.Namespace) -> int:
 
 
 def _cache_info(args: argparse.Namespace) -> int:
-    from .cache import cache_info
+    from ..cache import cache_info
 
     _say(*cache_info().lines())
     return 0
 
 
 def _cache_clear(args: argparse.Namespace) -> int:
-    from .cache import clear_cache
+    from ..cache import clear_cache
 
     _say(*clear_cache().lines())
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import bench_command
+    from ..bench import bench_command
 
     return bench_command(args)
 
 
 def _coverage(args: argparse.Namespace) -> int:
-    from .coverage import coverage_command
+    from ..coverage import coverage_command
 
     return coverage_command(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    from .dtypes import DTYPE_BYTES
+    from ..dtypes import DTYPE_BYTES
 
     parser = _Parser(
         prog="harness",
@@ -649,7 +649,7 @@ def build_parser() -> argparse.ArgumentParser:
         "clear", help="delete the cache entries (only files the harness wrote)"
     ).set_defaults(func=_cache_clear)
 
-    from .bench import add_bench_arguments
+    from ..bench import add_bench_arguments
 
     bench = commands.add_parser(
         "bench", help="time inspection vs accelerate, the conformance suite cold/warm, coverage"
@@ -704,7 +704,3 @@ def _closed_pipe() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     return EXIT_CLOSED_PIPE
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
