@@ -63,7 +63,6 @@ __all__ = [
     "Override",
     "apply_override",
     "architecture_config",
-    "coverage_command",
     "coverage_json",
     "expected_files",
     "gate_problems",
@@ -861,43 +860,3 @@ def results_from_json(data: Mapping[str, Any]) -> list[ArchitectureResult]:
             )
         )
     return results
-
-
-def coverage_command(args: Any) -> int:
-    """`harness coverage`: sweep, write (or --check) the files, print figures and gate problems."""
-    progress = not args.quiet and sys.stderr.isatty()
-    jobs = args.jobs or os.cpu_count() or 1
-    start = time.perf_counter()
-    results = sweep(jobs=jobs, progress=progress)
-    wall = time.perf_counter() - start
-    allowlist = load_allowlist()
-    overrides = load_overrides()
-    problems = gate_problems(results, allowlist, overrides)
-    counts = summary(results)
-    stale: list[str] = []
-    if args.check:
-        for name, text in expected_files(results, allowlist, overrides).items():
-            path = Path(args.out) / name
-            if not path.is_file() or path.read_text(encoding="utf-8") != text:
-                stale.append(str(path))
-    else:
-        for path in write_coverage(results, args.out, allowlist, overrides):
-            print(f"wrote {path}")
-    print(
-        f"{counts['registered']} architectures: {counts['builds']} build, {counts['closes']} "
-        f"close accounting exactly ({counts['closes_without_override']} without an override, "
-        f"{counts['with_override']} built with one), {counts['with_unknown']} with unknown "
-        f"components ({counts['above_unknown_limit']} above {MAX_UNKNOWN_SHARE:.0%} of their "
-        f"parameters), {len(allowlist)} allowlisted; {wall:.1f} s with --jobs {jobs}"
-    )
-    if args.timings:
-        print("\n".join(timings_lines(results, wall)))
-    for path in stale:
-        print(
-            f"harness coverage: {path} differs from a fresh sweep; run `harness coverage` "
-            "and review the diff",
-            file=sys.stderr,
-        )
-    for problem in problems:
-        print(f"harness coverage: gate: {problem}", file=sys.stderr)
-    return 1 if stale or problems else 0
