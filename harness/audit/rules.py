@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .api import build_model_config
-from .catalog import (
+from ..api import build_model_config
+from ..catalog import (
     CATALOG,
     AttentionLayer,
     GroupedQueryAttentionLayer,
@@ -49,20 +49,20 @@ from .catalog import (
     instantiate,
     spec_parameters,
 )
-from .catalog.loader import duplicate_names
-from .errors import CatalogError, ConfigNotFoundError, InvalidConfigError
-from .files import NotARegularFileError, read_regular_file
-from .limits import MAX_LAYERS
-from .pipeline.config import BuildResult
-from .pipeline.mapping import GAP_CLASSES, MODEL_LEVEL
-from .pipeline.resolve import (
+from ..catalog.loader import duplicate_names
+from ..errors import CatalogError, ConfigNotFoundError, InvalidConfigError
+from ..files import NotARegularFileError, read_regular_file
+from ..limits import MAX_LAYERS
+from ..pipeline.config import BuildResult
+from ..pipeline.mapping import GAP_CLASSES, MODEL_LEVEL
+from ..pipeline.resolve import (
     MAX_CONFIG_BYTES,
     find_snapshots_dir,
     is_hf_id,
     model_slug,
     parse_config_text,
 )
-from .pipeline.structure import Component, Structure
+from ..pipeline.structure import Component, Structure
 
 __all__ = [
     "HANDWRITTEN_SCHEMA",
