@@ -15,6 +15,7 @@ import pytest
 from harness import errors
 from harness.api import build_model_config
 from harness.audit import (
+    HANDWRITTEN_SCHEMA,
     AuditFinding,
     audit_config,
     audit_file,
@@ -25,6 +26,7 @@ from harness.audit import (
 from harness.catalog import get_supported_layers
 from harness.cli import main
 from harness.pipeline.config import BuildResult
+from harness.pipeline.mapping import MODEL_LEVEL
 
 from .conftest import ROOT, case_options
 
@@ -616,3 +618,8 @@ def test_a_malformed_field_the_loader_ignores_is_a_warning_and_the_entry_is_stil
     schema = one(findings, "schema", "attention")
     assert schema.severity == "warning"
     assert f"Mantile's loader never reads {field}" in schema.message
+
+
+def test_the_handwritten_schema_file_takes_model_level_layer_indices() -> None:
+    layer_type = HANDWRITTEN_SCHEMA["$defs"]["layer_type"]["properties"]
+    assert layer_type["layer_indices"]["items"]["minimum"] == MODEL_LEVEL

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from harness import errors
 from harness.api import build_model_config, inspect_cached
-from harness.audit.rules import _schema_findings
+from harness.audit.read import _schema_findings
 from harness.cache import (
     KEY_FILE,
     CacheWriteWarning,
