@@ -54,6 +54,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "harness.gap_references",
             "harness.audit",
             "harness.coverage",
+            "harness.coverage_gate",
+            "harness.coverage_report",
             "harness.bench",
             "harness.scaffold",
             "harness.plugin",

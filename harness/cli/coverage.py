@@ -36,17 +36,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """`harness coverage`: sweep, write (or --check) the files, print figures and gate problems."""
-    from ..coverage import (
-        MAX_UNKNOWN_SHARE,
-        expected_files,
-        gate_problems,
-        load_allowlist,
-        load_overrides,
-        summary,
-        sweep,
-        timings_lines,
-        write_coverage,
-    )
+    from ..coverage import MAX_UNKNOWN_SHARE, load_overrides, summary, sweep
+    from ..coverage_gate import gate_problems, load_allowlist
+    from ..coverage_report import expected_files, timings_lines, write_coverage
 
     progress = not args.quiet and sys.stderr.isatty()
     jobs = args.jobs or os.cpu_count() or 1
