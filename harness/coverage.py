@@ -2,7 +2,7 @@
 
 Each registered model type's default config (`AutoConfig.for_model`) is serialised as a
 config.json would hold it and goes through the same steps as a vendored config: meta-device build
-(`inspection.inspect_config`), structure, mapping and config (`build.build_from_inspection`). What
+(`inventory.inspect_config`), structure, mapping and config (`config.build_from_inspection`). What
 is measured is the text stack, chosen like this:
 
 * an image-text-to-text type is built whole, as a released config of it would be: the

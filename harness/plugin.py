@@ -2,9 +2,9 @@
 
 Loaded by the repository's conftest.py and declared as a `pytest11` entry point, so any repository
 with a `cases/` folder can use it. Items per case: `resolves_offline`, one per claim and fact,
-`accounting_closes`, `schema_valid`, `loader_contract` (harness.loader on the golden file, or the
-built config while there is none), `golden` (syrupy), `gap_reports_current` and `flops_match`
-(harness.flops; entries it cannot compare are listed in a terminal summary section).
+`accounting_closes`, `schema_valid`, `loader_contract` (harness.catalog.loader on the golden file,
+or the built config while there is none), `golden` (syrupy), `gap_reports_current` and `flops_match`
+(harness.pipeline.flops; entries it cannot compare are listed in a terminal summary section).
 """
 
 from __future__ import annotations

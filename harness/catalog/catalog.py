@@ -23,8 +23,8 @@ Conventions shared by every class:
   - window: the cap is the band a window-honouring kernel computes (Mantile's model), the one
     departure from FlopCounterMode. PyTorch's dense prefill (eager or SDPA) scores every key of
     the chunk, masked or not: S + min(P, W - 1) for S new tokens after P cached ones (the cache
-    keeps W - 1). The two agree in decode (S = 1) and whenever S_kv <= W; harness.flops checks
-    exactly those: prefill at S = W, then one decode token at context W + 1.
+    keeps W - 1). The two agree in decode (S = 1) and whenever S_kv <= W; harness.pipeline.flops
+    checks exactly those: prefill at S = W, then one decode token at context W + 1.
   - attention: projections 2·T·H·(d_q + 2·d_kv) + 2·T·d_q·H, then QKᵀ and PV each
     2·B·q·S_kv·h·d_h with q new tokens per sequence; d_q = h·d_h, d_kv = h_kv·d_h (MHA: h_kv = h).
   - MLP: 2·T·p·H·I. MoE: router 2·T·H·E plus 2·T·(top_k + E_s)·p·H·I.

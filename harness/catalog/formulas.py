@@ -3,16 +3,16 @@
 For every gap kind with a known formula this registry says, from the entry's specs: parameters,
 weight bytes, matmul FLOPs, KV-cache bytes, how many values per token an estimator may touch
 elementwise on top, and which catalog classes reproduce the component exactly (stand-ins).
-Mapping uses it to prove stand-ins, `harness.estimate` to say what share of the model an estimate
-covers, and `harness.gaps` for the numbers a gap skeleton asserts.
+Mapping uses it to prove stand-ins, `harness.pipeline.estimate` to say what share of the model
+an estimate covers, and `harness.gaps` for the numbers a gap skeleton asserts.
 
-Conventions (the catalog's, see harness/catalog.py): FLOPs count matrix multiplications only,
-2·M·K·N per GEMM, of the whole layer at parallelism 1; elementwise work counts 0. A `Step` is B
-sequences of `new_tokens` new tokens each attending `context` keys (themselves included): prefill
+Conventions (the catalog's, see harness/catalog/catalog.py): FLOPs count matrix multiplications
+only, 2·M·K·N per GEMM, of the whole layer at parallelism 1; elementwise work counts 0. A `Step` is
+B sequences of `new_tokens` new tokens each attending `context` keys (themselves included): prefill
 of S tokens is (B, S, S), decode is (B, 1, L). KV-cache bytes are those of B sequences holding
 `context` tokens. A formula marked `flops_exact=False` is a lower bound (the projections only).
-Kinds without a record (unknown components, cross-attention ...) have no formula: their share is
-not estimated.
+Kinds without a record (unknown components, cross-attention ...) have no formula: their share is not
+estimated.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The config holds two entry lists: `layer_types`, what the target estimator loads
 (Mantile's loader resolves every class there and crashes on one it lacks), and
 `unsupported_layer_types`, every other component in the same entry shape, so the parameter
 accounting closes over both. `estimate_coverage` says what share of the model the first list
-covers (harness.estimate).
+covers (harness.pipeline.estimate).
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """What an estimate covers: the part of a config the estimator computes, against the whole model.
 
-`estimate_coverage` compares the entries of `layer_types` (what Mantile loads and computes) with
-all entries (the whole dry run) in five measures: parameters, weight bytes at bf16, prefill FLOPs
-of one reference prompt, decode FLOPs of one token at a reference context, and the KV-cache bytes
-of one sequence at that context. A loadable entry is costed with its catalog class's formulas (a
-class picked up from a layers folder, which the catalog does not know, with its gap kind's
-reference formula); an unsupported one with its gap kind's reference formula
-(harness.gap_formulas). Parameters are always exact (the dry run's); a measure no formula gives is
-listed under `not_estimated` with the reason, and the whole is then a lower bound. Pure and cheap:
-no torch, only the entries, so a warm conformance run computes it from the cached inspection.
+`estimate_coverage` compares the entries of `layer_types` (what Mantile loads and computes) with all
+entries (the whole dry run) in five measures: parameters, weight bytes at bf16, prefill FLOPs of one
+reference prompt, decode FLOPs of one token at a reference context, and the KV-cache bytes of one
+sequence at that context. A loadable entry is costed with its catalog class's formulas (a class
+picked up from a layers folder, which the catalog does not know, with its gap kind's reference
+formula); an unsupported one with its gap kind's reference formula (harness.catalog.formulas).
+Parameters are always exact (the dry run's); a measure no formula gives is listed under
+`not_estimated` with the reason, and the whole is then a lower bound. Pure and cheap: no torch, only
+the entries, so a warm conformance run computes it from the cached inspection.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Cross-check the catalog's FLOPs against PyTorch's FlopCounterMode, on the meta device.
 
-The catalog's convention (harness/catalog.py): only matmuls count, 2·M·K·N per GEMM, as
-`torch.utils.flop_counter.FlopCounterMode` counts them. `cross_check` proves it per model: it
-builds the model on the meta device (harness.inspection.build_meta_model, no weights), runs one
+The catalog's convention (harness/catalog/catalog.py): only matmuls count, 2·M·K·N per GEMM, as
+`torch.utils.flop_counter.FlopCounterMode` counts them. `cross_check` proves it per model: it builds
+the model on the meta device (harness.pipeline.inventory.build_meta_model, no weights), runs one
 prefill forward pass of B=1 sequence of S tokens under `FlopCounterMode(display=False)`, reads the
 count of each entry's module at the entry's first decoder layer (`get_flop_counts()` is keyed by
 module path), and compares it with the entry's class formula `flops(B, S)`. Every entry of the
@@ -98,8 +98,8 @@ READING_HINT = (
     "context_len)); pytorch = FlopCounterMode's count for the module at the entry's first layer, "
     "minus modules of other entries nested in it; diff = pytorch - catalog. A diff of 2·T·H·n is "
     "a GEMM of width n the formula lacks (positive) or adds (negative); a diff in the scores "
-    "grows with S_kv. Fix the class's flops() in harness/catalog.py, or the entry's specs in "
-    "harness/mapping.py when the class is right and the specs are not."
+    "grows with S_kv. Fix the class's flops() in harness/catalog/catalog.py, or the entry's specs "
+    "in harness/pipeline/mapping.py when the class is right and the specs are not."
 )
 
 

@@ -8,7 +8,7 @@ Then every entry is fitted to the target layer set (the catalog, or the classes 
 folder): a supported entry stays only where the target loads its class with these specs exactly;
 a gap whose proposed class the target has (same name, constructor taking the proposed specs) is
 picked up as supported; a gap that a target class reproduces exactly under the gap kind's
-reference formulas (harness.gap_formulas) becomes a declared stand-in (`stand_in_for`); every
+reference formulas (harness.catalog.formulas) becomes a declared stand-in (`stand_in_for`); every
 other entry stays unsupported and goes to the config's `unsupported_layer_types`.
 """
 
