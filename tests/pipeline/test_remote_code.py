@@ -20,7 +20,7 @@ from harness.cli import main
 from harness.pipeline.cases import Fact, ModelCase
 from harness.pipeline.resolve import sha256_of
 
-from .conftest import ROOT, TINY_LLAMA
+from ..conftest import ROOT, TINY_LLAMA
 
 PINNED = "0123456789abcdef0123456789abcdef01234567"
 REMOTE = dict(

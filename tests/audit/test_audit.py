@@ -28,7 +28,7 @@ from harness.cli import main
 from harness.pipeline.config import BuildResult
 from harness.pipeline.mapping import MODEL_LEVEL
 
-from .conftest import ROOT, case_options
+from ..conftest import ROOT, case_options
 
 FIXTURES = ROOT / "tests" / "data" / "mantile_configs"
 GOLDEN = ROOT / "golden"

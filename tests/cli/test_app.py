@@ -13,7 +13,7 @@ import pytest
 
 from harness.cli import main
 
-from .conftest import TINY_LLAMA
+from ..conftest import TINY_LLAMA
 
 
 def test_inspect_prints_summary(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,7 +19,7 @@ from harness.pipeline.config import BuildResult, accounting_problems, entry_list
 from harness.pipeline.structure import analyze_layer_structure
 from harness.writers import dump_json
 
-from .conftest import TINY_LLAMA, TINY_PHI, case_options, vendored_ids
+from ..conftest import TINY_LLAMA, TINY_PHI, case_options, vendored_ids
 
 
 @cache

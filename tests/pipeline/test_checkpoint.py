@@ -31,7 +31,7 @@ from harness.pipeline.reconcile import reconcile
 from harness.pipeline.storage import storage_plan
 from harness.pipeline.structure import analyze_layer_structure
 
-from .conftest import TINY_LLAMA, vendor_snapshot
+from ..conftest import TINY_LLAMA, vendor_snapshot
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 TINY_MIXTRAL = {

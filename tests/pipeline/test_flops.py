@@ -14,7 +14,7 @@ from harness.catalog import GatedMLPLayer
 from harness.pipeline.config import BuildResult
 from harness.pipeline.flops import ComponentFlops, FlopsReport, Status, cross_check
 
-from .conftest import SNAPSHOTS, TINY_LLAMA
+from ..conftest import SNAPSHOTS, TINY_LLAMA
 
 pytest_plugins = ["pytester"]
 

@@ -13,7 +13,7 @@ from harness.pipeline import resolve
 from harness.pipeline.cases import load_cases
 from harness.pipeline.resolve import get_model_config
 
-from .conftest import ROOT, TINY_LLAMA, vendored_ids
+from ..conftest import ROOT, TINY_LLAMA, vendored_ids
 
 
 def _hub_error(cls: type[Exception]) -> Exception:

@@ -14,7 +14,7 @@ from harness.api import build_case, build_model_config, inspect_model_structure
 from harness.cli import main
 from harness.pipeline.cases import Fact, ModelCase
 
-from .conftest import ROOT, TINY_LLAMA, vendor_snapshot
+from ..conftest import ROOT, TINY_LLAMA, vendor_snapshot
 
 MAMBA2 = {
     "architectures": ["Mamba2ForCausalLM"],

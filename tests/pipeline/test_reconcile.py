@@ -21,7 +21,7 @@ from harness.pipeline.reconcile import Reconciliation, reconcile
 from harness.pipeline.resolve import get_model_config
 from harness.pipeline.structure import analyze_layer_structure
 
-RECORDS = Path(__file__).parent / "data" / "checkpoint_records"
+RECORDS = Path(__file__).parents[1] / "data" / "checkpoint_records"
 ROWS = list(csv.DictReader((RECORDS / "records.tsv").open(encoding="utf-8"), delimiter="\t"))
 
 

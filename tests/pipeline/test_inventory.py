@@ -8,7 +8,7 @@ from harness import errors
 from harness.api import count_parameters, inspect_model_structure
 from harness.pipeline.inventory import estimate_memory, format_count, validate_config
 
-from .conftest import TINY_LLAMA, case_options, snapshot_meta, vendored_ids
+from ..conftest import TINY_LLAMA, case_options, snapshot_meta, vendored_ids
 
 
 @pytest.mark.parametrize("hf_id", vendored_ids())

@@ -15,7 +15,7 @@ from harness.pipeline.cases import Claim
 from harness.pipeline.check import check_fact, parameter_scope
 from harness.pipeline.config import BuildResult
 
-from .conftest import TINY_LLAMA
+from ..conftest import TINY_LLAMA
 
 TINY_MOE = {
     "architectures": ["MixtralForCausalLM"],
