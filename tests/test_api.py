@@ -59,3 +59,21 @@ def test_with_validation_gives_the_config_a_build_with_the_report_gives() -> Non
     )
     assert list(validated.config.items()) == list(rebuilt.items())
     assert validated.config == built.config
+
+
+def test_the_package_exports_the_seed_toolkit_and_loads_the_api_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    import harness
+    from harness import api, output
+
+    assert [name for name in harness.__all__ if not hasattr(harness, name)] == []
+    assert harness.count_parameters is api.count_parameters
+    assert harness.inspect_model_structure is api.inspect_model_structure
+    assert harness.save_tensor_inspection is output.save_tensor_inspection
+    probe = "import sys, harness; print(sorted(m for m in sys.modules if m.startswith('harness.')))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert "harness.api" not in loaded and "harness.pipeline.cases" in loaded
