@@ -16,7 +16,6 @@ The results go to `out/bench.json` by default: out/ is git-ignored and already h
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.util
 import os
@@ -43,8 +42,6 @@ __all__ = [
     "SuiteRun",
     "SuiteTiming",
     "Target",
-    "add_bench_arguments",
-    "bench_command",
     "machine_info",
     "run_bench",
     "schedule",
@@ -362,7 +359,7 @@ def time_models(
 
 def harness_inspect(model: str) -> object:
     """The harness's dry run of a model, cache off: resolve, build on meta, inventory."""
-    from .inspection import inspect_model_structure
+    from .api import inspect_model_structure
 
     return inspect_model_structure(model, offline=True, use_cache=False)
 
@@ -373,8 +370,8 @@ def accelerate_estimate(model: str) -> object:
     from accelerate import init_empty_weights
     from accelerate.utils import calculate_maximum_sizes
 
-    from .inspection import quiet_transformers
-    from .resolve import get_model_config
+    from .pipeline.inventory import quiet_transformers
+    from .pipeline.resolve import get_model_config
 
     resolved = get_model_config(model, offline=True)
     raw = dict(resolved.config)
@@ -406,7 +403,7 @@ def _version(name: str) -> str:
 
 def machine_info() -> Machine:
     """CPU count, platform, Python and the torch / transformers / accelerate / harness versions."""
-    from . import __version__
+    from .version import __version__
 
     versions = {name: _version(name) for name in ("torch", "transformers", "accelerate")}
     versions["harness"] = __version__
@@ -480,54 +477,3 @@ def write_report(report: BenchReport, path: str | os.PathLike[str]) -> Path:
     from .writers import atomic_write_text, dump_json
 
     return atomic_write_text(path, dump_json(report.as_dict()))
-
-
-def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `harness bench`."""
-    parser.add_argument(
-        "--repeat", type=int, default=5, help="runs per model and side; the median counts (5)"
-    )
-    parser.add_argument(
-        "--suite-repeat", type=int, default=3, help="cold and warm suite runs each (3)"
-    )
-    parser.add_argument(
-        "--model",
-        action="append",
-        dest="models",
-        help="time only this HF id (repeatable; default: every case in cases/)",
-    )
-    parser.add_argument(
-        "--skip",
-        action="append",
-        choices=("models", "suite", "coverage"),
-        default=[],
-        help="leave a part out (repeatable)",
-    )
-    parser.add_argument(
-        "--out", default=str(DEFAULT_OUT), help=f"JSON results file (default: {DEFAULT_OUT})"
-    )
-
-
-def bench_command(args: argparse.Namespace) -> int:
-    """Run the benchmark, print the table, write the JSON; exit 1 when a suite run failed."""
-    from .cases import find_cases_dir, load_cases
-    from .errors import HarnessError
-
-    if args.repeat < 1 or args.suite_repeat < 1:
-        raise HarnessError("--repeat and --suite-repeat must be at least 1")
-    cases_dir = find_cases_dir()
-    if cases_dir is None:
-        raise HarnessError(
-            "harness bench found no cases/ folder here or above; run it inside the repository"
-        )
-    models = args.models or [case.hf_id for case in load_cases(cases_dir)]
-    report = run_bench(
-        models,
-        repeat=args.repeat,
-        suite_repeat=args.suite_repeat,
-        root=cases_dir.parent,
-        skip=args.skip,
-    )
-    print("\n".join(report.lines()))
-    print(f"wrote {write_report(report, args.out)}")
-    return 0 if report.suite is None or report.suite.passed else 1

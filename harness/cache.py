@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import importlib.util
 import json
 import math
 import os
@@ -26,8 +27,8 @@ import re
 import secrets
 import stat
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -35,17 +36,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import OutputWriteError, printable
 from .files import NotARegularFileError, read_regular_file
-from .inspection import Inspection, TensorRecord
-from .resolve import ResolvedConfig
+from .pipeline.inventory import Inspection, TensorRecord
+from .pipeline.resolve import ResolvedConfig
 from .writers import atomic_write_text, create_private_file
 
 if TYPE_CHECKING:
-    from .flops import FlopsReport
-    from .mapping import LayerEntry
+    from .pipeline.flops import FlopsReport
 
 __all__ = [
     "CACHE_ENV",
+    "CODE_MODULES",
+    "FLOPS",
     "FORMAT_VERSION",
+    "INSPECTION",
     "CacheInfo",
     "CacheKey",
     "CacheWriteWarning",
@@ -61,8 +64,7 @@ __all__ = [
     "decode_value",
     "encode_value",
     "entry_path",
-    "flops_cached",
-    "inspect_cached",
+    "flops_payload",
     "inspection_from_payload",
     "inspection_payload",
     "package_versions",
@@ -84,10 +86,17 @@ _TEMPORARY_NAME = re.compile(r"\.([0-9a-f]{64}\.[a-z]+\.jsonl|hmac\.key)\.[a-z0-
 _ENTRY_MARKER = b'{"format":'
 INSPECTION = "inspection"
 FLOPS = "flops"
-# The harness modules whose source decides each kind of cached result.
-CODE_FILES: dict[str, tuple[str, ...]] = {
-    INSPECTION: ("cache.py", "inspection.py", "limits.py"),
-    FLOPS: ("cache.py", "flops.py", "inspection.py", "catalog.py"),
+# The harness modules whose source decides each kind of cached result: the cache's own codecs,
+# the API that composes the computation, and the steps that compute it.
+CODE_MODULES: dict[str, tuple[str, ...]] = {
+    INSPECTION: ("harness.cache", "harness.api", "harness.pipeline.inventory", "harness.limits"),
+    FLOPS: (
+        "harness.cache",
+        "harness.api",
+        "harness.pipeline.flops",
+        "harness.pipeline.inventory",
+        "harness.catalog.catalog",
+    ),
 }
 _IDENTITY_FIELDS = ("kind", "config_sha256", "revision", "trust_remote_code")
 _TAG = "$type"
@@ -186,7 +195,7 @@ def _version_of(distribution: str) -> str:
 @lru_cache(maxsize=1)
 def package_versions() -> dict[str, str]:
     """transformers, torch and harness versions, read without importing torch or transformers."""
-    from . import __version__
+    from .version import __version__
 
     return {
         "transformers": _version_of("transformers"),
@@ -196,13 +205,15 @@ def package_versions() -> dict[str, str]:
 
 
 @cache
-def code_digest(*files: str) -> str:
-    """sha256 over the source of harness modules (file names in this package), in order."""
-    here = Path(__file__).resolve().parent
+def code_digest(*modules: str) -> str:
+    """sha256 over the source of modules (dotted names, found without importing them), in order."""
     digest = hashlib.sha256()
-    for name in files:
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ModuleNotFoundError(f"the cache's code digest names {name!r}, which is not found")
         digest.update(name.encode() + b"\0")
-        digest.update((here / name).read_bytes())
+        digest.update(Path(spec.origin).read_bytes())
     return digest.hexdigest()
 
 
@@ -212,11 +223,11 @@ def cache_key(
     *,
     trust_remote_code: bool = False,
     revision: str | None = None,
-    code_files: tuple[str, ...] | None = None,
+    code_modules: tuple[str, ...] | None = None,
     inputs: str = "",
 ) -> CacheKey:
     """The key of one kind of result for a resolved config, with today's versions and code."""
-    files = code_files if code_files is not None else CODE_FILES[kind]
+    modules = code_modules if code_modules is not None else CODE_MODULES[kind]
     versions = package_versions()
     return CacheKey(
         kind=kind,
@@ -226,7 +237,7 @@ def cache_key(
         transformers=versions["transformers"],
         torch=versions["torch"],
         harness=versions["harness"],
-        code=code_digest(*files),
+        code=code_digest(*modules),
         # A config built natively behind its auto_map is another build than the refused one.
         inputs=f"{inputs}native-class" if resolved.native_class else inputs,
     )
@@ -525,57 +536,8 @@ def inspection_from_payload(payload: dict[str, Any], resolved: ResolvedConfig) -
     )
 
 
-def inspect_cached(
-    resolved: ResolvedConfig,
-    *,
-    trust_remote_code: bool = False,
-    revision: str | None = None,
-    use_cache: bool = True,
-    directory: Path | None = None,
-) -> Inspection:
-    """inspect_resolved through the cache: a warm hit builds nothing and imports no torch."""
-    from .inspection import inspect_resolved
-
-    key = cache_key(resolved, trust_remote_code=trust_remote_code, revision=revision)
-    return cached(
-        key,
-        lambda: inspect_resolved(resolved, trust_remote_code=trust_remote_code, revision=revision),
-        encode=inspection_payload,
-        decode=lambda payload: inspection_from_payload(payload, resolved),
-        directory=directory,
-        use_cache=use_cache,
-    )
-
-
-def flops_cached(
-    resolved: ResolvedConfig,
-    entries: Sequence[LayerEntry],
-    *,
-    trust_remote_code: bool = False,
-    revision: str | None = None,
-    use_cache: bool = True,
-    directory: Path | None = None,
-) -> FlopsReport:
-    """flops.cross_check through the cache, keyed also by the entries it compares."""
-    from .flops import FlopsReport, cross_check
-
-    inputs = hashlib.sha256(repr(tuple(entries)).encode()).hexdigest()
-    key = cache_key(
-        resolved, FLOPS, trust_remote_code=trust_remote_code, revision=revision, inputs=inputs
-    )
-    return cached(
-        key,
-        lambda: cross_check(resolved, entries, trust_remote_code=trust_remote_code),
-        encode=_flops_payload,
-        decode=lambda payload: replace(
-            FlopsReport.from_dict(decode_value(payload)), model=resolved.hf_id or resolved.model
-        ),
-        directory=directory,
-        use_cache=use_cache,
-    )
-
-
-def _flops_payload(report: FlopsReport) -> dict[str, Any]:
+def flops_payload(report: FlopsReport) -> dict[str, Any]:
+    """What an entry stores of a FLOPs report: its JSON form, versions as strings."""
     versions = {name: str(version) for name, version in report.versions.items()}
     return encode_value({**report.as_dict(), "versions": versions})
 

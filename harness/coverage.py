@@ -2,7 +2,7 @@
 
 Each registered model type's default config (`AutoConfig.for_model`) is serialised as a
 config.json would hold it and goes through the same steps as a vendored config: meta-device build
-(`inspection.inspect_config`), structure, mapping and config (`build.build_from_inspection`). What
+(`inventory.inspect_config`), structure, mapping and config (`config.build_from_inspection`). What
 is measured is the text stack, chosen like this:
 
 * an image-text-to-text type is built whole, as a released config of it would be: the
@@ -28,9 +28,9 @@ the values (a published checkpoint's config.json, or the transformers file that 
 overridden type is run twice: bare, to record why its default config fails, then with the
 override; the files mark it, and the gate refuses an override whose default config builds.
 
-`run_architecture` measures one type; `sweep` runs them all in worker processes; `coverage_json`
-and `render_markdown` turn results into the committed files (sorted, no timings);
-`gate_problems` checks results against the allowlist (`coverage_allowlist.json`) and the
+`run_architecture` measures one type; `sweep` runs them all in worker processes;
+`harness.coverage_report` turns results into the committed files (sorted, no timings);
+`harness.coverage_gate` checks them against the allowlist (`coverage_allowlist.json`) and the
 override table.
 """
 
@@ -48,56 +48,37 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidConfigError
+from .pipeline.inventory import DECODER_LAYERS
 
 __all__ = [
-    "ALLOWLIST_FILE",
-    "ALLOWLIST_GROUPS",
-    "COVERAGE_DIR",
-    "MAX_ALLOWLISTED",
     "MAX_UNKNOWN_SHARE",
     "OVERRIDES_FILE",
-    "AllowlistEntry",
     "ArchitectureConfig",
     "ArchitectureResult",
     "Override",
     "apply_override",
     "architecture_config",
-    "coverage_command",
-    "coverage_json",
-    "expected_files",
-    "gate_problems",
-    "load_allowlist",
     "load_overrides",
-    "parse_allowlist",
     "parse_overrides",
     "passes",
     "registered_architectures",
-    "render_markdown",
     "results_from_json",
     "run_architecture",
     "summary",
     "sweep",
-    "timings_lines",
-    "write_coverage",
 ]
 
 # The most of an architecture's parameters `unknown` entries may hold outside the allowlist.
 MAX_UNKNOWN_SHARE = 0.01
-# The allowlist stays short: each entry is a family the structure rules do not read yet.
-MAX_ALLOWLISTED = 5
-ALLOWLIST_FILE = "coverage_allowlist.json"
+
 OVERRIDES_FILE = "coverage_overrides.json"
-COVERAGE_DIR = "coverage"
+
 CAUSAL_LM = "causal-lm"
+
 IMAGE_TEXT_TO_TEXT = "image-text-to-text"
-# Why an architecture may fail the gate; every allowlist entry names one and gives its reason.
-ALLOWLIST_GROUPS: dict[str, str] = {
-    "default-config": "transformers' own default config does not build the registered class",
-    "dependency": "building needs a package that is not pinned in constraints.txt",
-    "harness": "the harness cannot yet account for this architecture exactly, or leaves more "
-    "than 1% of its parameters `unknown`",
-}
+
 _ERROR_WIDTH = 240
+
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 
 
@@ -200,15 +181,6 @@ class ArchitectureResult:
         if timings:
             data["seconds"] = round(self.seconds, 2)
         return data
-
-
-@dataclass(frozen=True)
-class AllowlistEntry:
-    """An architecture allowed to fail the gate, with the group and reason it fails for."""
-
-    model_type: str
-    group: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -335,9 +307,9 @@ def _shipped_overrides() -> dict[str, Override]:
 
 
 def _measure(model_type: str, task: str, override: Override | None = None) -> ArchitectureResult:
-    from .build import build_from_inspection
-    from .inspection import inspect_config, quiet_transformers
-    from .loader import loader_problems
+    from .catalog.loader import loader_problems
+    from .pipeline.config import build_from_inspection
+    from .pipeline.inventory import inspect_config, quiet_transformers
 
     start = time.perf_counter()
     stage, class_name, route = "config", "", ""
@@ -417,7 +389,7 @@ def _unknown_label(entry: Any) -> str:
 
 
 def _relative(name: str) -> str:
-    match = re.search(r"\.(?:layers|h|blocks|layer)\.\d+\.(.+)$", name)
+    match = re.search(rf"\.{DECODER_LAYERS}\.\d+\.(.+)$", name)
     return match.group(1) if match else name
 
 
@@ -433,7 +405,7 @@ def sweep(jobs: int | None = None, progress: bool = False) -> list[ArchitectureR
     # paying for the imports.
     import torch  # noqa: F401
 
-    from . import build, inspection  # noqa: F401
+    from .pipeline import config, inventory  # noqa: F401
 
     results: list[ArchitectureResult] = []
     with tqdm(
@@ -474,58 +446,6 @@ def summary(results: Sequence[ArchitectureResult]) -> dict[str, int]:
         "with_unknown": sum(bool(r.unknown) for r in results),
         "above_unknown_limit": sum((r.unknown_share or 0) > MAX_UNKNOWN_SHARE for r in results),
     }
-
-
-def coverage_json(results: Sequence[ArchitectureResult]) -> dict[str, Any]:
-    """The content of coverage/coverage.json: versions, counts, one record per type (sorted)."""
-    import transformers
-
-    ordered = sorted(results, key=lambda r: r.model_type)
-    return {
-        "transformers": transformers.__version__,
-        "summary": summary(ordered),
-        "architectures": [r.as_json() for r in ordered],
-    }
-
-
-def timings_lines(results: Sequence[ArchitectureResult], wall: float | None = None) -> list[str]:
-    """Seconds per architecture, slowest first, for stdout (never written to the files)."""
-    ordered = sorted(results, key=lambda r: (-r.seconds, r.model_type))
-    lines = [f"{r.seconds:8.2f}s  {r.model_type}" for r in ordered]
-    cpu = sum(r.seconds for r in results)
-    lines.append(f"{cpu:8.2f}s  total in workers")
-    if wall is not None:
-        lines.append(f"{wall:8.2f}s  wall")
-    return lines
-
-
-# --------------------------------------------------------------------------- allowlist
-
-
-def parse_allowlist(data: Any, *, where: str = ALLOWLIST_FILE) -> list[AllowlistEntry]:
-    """Allowlist records from the JSON object `{model_type: {"group": ..., "reason": ...}}`."""
-    if not isinstance(data, dict):
-        raise InvalidConfigError(
-            f"{where} holds a JSON {type(data).__name__}; it must be an object mapping each "
-            'model type to {"group": ..., "reason": ...}'
-        )
-    entries = []
-    for model_type, value in sorted(data.items()):
-        record = value if isinstance(value, dict) else {}
-        entries.append(
-            AllowlistEntry(
-                model_type=str(model_type),
-                group=str(record.get("group") or ""),
-                reason=str(record.get("reason") or "").strip(),
-            )
-        )
-    return entries
-
-
-def load_allowlist(path: str | os.PathLike[str] | None = None) -> list[AllowlistEntry]:
-    """The allowlist shipped with the harness, or the one at `path`."""
-    data, where = _read_table(ALLOWLIST_FILE, path)
-    return parse_allowlist(data, where=where)
 
 
 def _read_table(name: str, path: str | os.PathLike[str] | None) -> tuple[Any, str]:
@@ -572,264 +492,6 @@ def load_overrides(path: str | os.PathLike[str] | None = None) -> list[Override]
     return parse_overrides(data, where=where)
 
 
-def gate_problems(
-    results: Sequence[ArchitectureResult],
-    allowlist: Sequence[AllowlistEntry],
-    overrides: Sequence[Override] = (),
-) -> list[str]:
-    """Every way the results disagree with the allowlist and the override table.
-
-    Failures not allowed, stale or reasonless entries, results not built with the table's overrides.
-    """
-    by_type = {r.model_type: r for r in results}
-    allowed = {a.model_type: a for a in allowlist}
-    problems = _override_problems(by_type, overrides)
-    for entry in allowlist:
-        result = by_type.get(entry.model_type)
-        if not entry.reason:
-            problems.append(f"allowlist entry {entry.model_type!r} has no reason; say why it fails")
-        if entry.group not in ALLOWLIST_GROUPS:
-            problems.append(
-                f"allowlist entry {entry.model_type!r} has group {entry.group!r}; use one of "
-                f"{', '.join(sorted(ALLOWLIST_GROUPS))}"
-            )
-        if result is None:
-            problems.append(
-                f"allowlist entry {entry.model_type!r} is stale: no longer a registered "
-                "causal-LM or image-text-to-text type; remove it"
-            )
-        elif passes(result):
-            problems.append(
-                f"allowlist entry {entry.model_type!r} is stale: it now builds, closes "
-                "accounting and leaves at most 1% unknown; remove it"
-            )
-    if len(allowed) > MAX_ALLOWLISTED:
-        problems.append(
-            f"the allowlist has {len(allowed)} entries, more than {MAX_ALLOWLISTED}; teach the "
-            "structure rules the architectures it holds instead of allowing more"
-        )
-    for result in results:
-        if passes(result) or result.model_type in allowed:
-            continue
-        why = result.error or (
-            f"accounting is off by {result.accounting_difference:+,}"
-            if not result.closes
-            else f"Mantile's loader would not load it: {'; '.join(result.loader_problems)}"
-            if not result.loads
-            else f"{result.unknown_share:.1%} of its parameters are in `unknown` entries, above "
-            f"{MAX_UNKNOWN_SHARE:.0%}"
-        )
-        problems.append(
-            f"{result.model_type} fails the coverage gate ({why}); fix the structure or mapping "
-            f"rule, or add it to harness/{ALLOWLIST_FILE} with a group and a reason"
-        )
-    return problems
-
-
-def _override_problems(
-    by_type: Mapping[str, ArchitectureResult], overrides: Sequence[Override]
-) -> list[str]:
-    problems = []
-    table = {o.model_type: o for o in overrides}
-    for override in overrides:
-        name = override.model_type
-        result = by_type.get(name)
-        if not override.values:
-            problems.append(f"override {name!r} sets nothing; give the fields it repairs in `set`")
-        if not override.reason:
-            problems.append(f"override {name!r} has no reason; say what the default config lacks")
-        if not override.source:
-            problems.append(
-                f"override {name!r} has no source; cite the published config.json (or the "
-                "transformers file) its values come from"
-            )
-        if result is None:
-            problems.append(
-                f"override {name!r} is stale: no longer a registered causal-LM or "
-                "image-text-to-text type; remove it"
-            )
-        elif tuple(sorted(override.values)) != result.overrides:
-            problems.append(
-                f"{name} was not measured with override {name!r} as the table has it; "
-                "run `harness coverage`"
-            )
-        elif result.default_error is None:
-            problems.append(
-                f"override {name!r} is stale: the default config builds without it; remove it"
-            )
-    for result in by_type.values():
-        if result.overrides and result.model_type not in table:
-            problems.append(
-                f"{result.model_type} was measured with an override the table does not have; "
-                "run `harness coverage`"
-            )
-    return problems
-
-
-# --------------------------------------------------------------------------- Markdown
-
-
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _share(value: float | None) -> str:
-    return "" if value is None else f"{value:.1%}"
-
-
-def render_markdown(
-    results: Sequence[ArchitectureResult],
-    allowlist: Sequence[AllowlistEntry] = (),
-    overrides: Sequence[Override] = (),
-) -> str:
-    """coverage/README.md: the figures, the overrides, the allowlist by group, one row per type."""
-    import transformers
-
-    ordered = sorted(results, key=lambda r: r.model_type)
-    counts = summary(ordered)
-    total = counts["registered"] or 1
-    allowed = {a.model_type: a for a in allowlist}
-    lines = [
-        "<!-- Generated by `harness coverage`; do not edit. -->",
-        "# Coverage of transformers architectures",
-        "",
-        f"Every model type transformers {transformers.__version__} registers for causal LM or "
-        "image-text-to-text, built from its default config on the meta device and run through "
-        "structure, mapping and config (see `harness/coverage.py` for how the text stack is "
-        "chosen). Regenerate with `harness coverage` (or `nox -s coverage`).",
-        "",
-        "| figure | count | share |",
-        "| --- | ---: | ---: |",
-        f"| registered architectures | {counts['registered']} | 100.0% |",
-        f"| config builds | {counts['builds']} | {counts['builds'] / total:.1%} |",
-        f"| accounting closes exactly | {counts['closes']} | {counts['closes'] / total:.1%} |",
-        f"| closes exactly without an override | {counts['closes_without_override']} | "
-        f"{counts['closes_without_override'] / total:.1%} |",
-        f"| loads in the estimator (loader contract) | {counts['loads']} | "
-        f"{counts['loads'] / total:.1%} |",
-        f"| built with an override | {counts['with_override']} | "
-        f"{counts['with_override'] / total:.1%} |",
-        f"| with `unknown` components | {counts['with_unknown']} | "
-        f"{counts['with_unknown'] / total:.1%} |",
-        f"| more than {MAX_UNKNOWN_SHARE:.0%} of parameters `unknown` | "
-        f"{counts['above_unknown_limit']} | {counts['above_unknown_limit'] / total:.1%} |",
-        f"| allowlisted | {len(allowed)} | {len(allowed) / total:.1%} |",
-        "",
-    ]
-    gap_counts: dict[str, int] = {}
-    for result in ordered:
-        for kind in result.gap_kinds:
-            gap_counts[kind] = gap_counts.get(kind, 0) + 1
-    if gap_counts:
-        lines += ["## Gap kinds", "", "| gap kind | architectures |", "| --- | ---: |"]
-        for kind, count in sorted(gap_counts.items(), key=lambda item: (-item[1], item[0])):
-            lines.append(f"| `{kind}` | {count} |")
-        lines.append("")
-    if overrides:
-        by_type = {r.model_type: r for r in ordered}
-        lines += [
-            "## Overrides (`harness/coverage_overrides.json`)",
-            "",
-            "Default configs that transformers cannot build, or that are inconsistent, repaired "
-            "before building with the fewest fields; the structure and mapping must then close "
-            "accounting exactly on their own.",
-            "",
-            "| model type | sets | reason | source | default config fails with |",
-            "| --- | --- | --- | --- | --- |",
-        ]
-        for o in sorted(overrides, key=lambda o: o.model_type):
-            result = by_type.get(o.model_type)
-            fails = (result.default_error or "") if result else ""
-            lines.append(
-                f"| `{o.model_type}` | `{_cell(o.shown())}` | {_cell(o.reason)} | "
-                f"{_cell(o.source)} | {_cell(fails)} |"
-            )
-        lines.append("")
-    if allowed:
-        lines += ["## Allowlist (`harness/coverage_allowlist.json`)", ""]
-        for group, meaning in ALLOWLIST_GROUPS.items():
-            members = [a for a in allowlist if a.group == group]
-            if not members:
-                continue
-            lines += [f"### {group}: {meaning} ({len(members)})", ""]
-            lines += [f"- `{a.model_type}`: {_cell(a.reason)}" for a in members]
-            lines.append("")
-    failures = [r for r in ordered if not r.closes or (r.builds and not r.loads)]
-    if failures:
-        lines += ["## Failures", ""]
-        for result in failures:
-            why = result.error or (
-                f"accounting off by {result.accounting_difference:+,}"
-                if not result.closes
-                else "loader contract: " + "; ".join(result.loader_problems)
-            )
-            lines.append(f"- `{result.model_type}`: {_cell(why)}")
-        lines.append("")
-    unknown = [r for r in ordered if r.unknown]
-    if unknown:
-        lines += ["## Unknown components", ""]
-        for result in unknown:
-            lines.append(
-                f"- `{result.model_type}` ({_share(result.unknown_share)}): "
-                + "; ".join(_cell(u) for u in result.unknown)
-            )
-        lines.append("")
-    lines += [
-        "## Architectures",
-        "",
-        "`encoder parts` are the parts set apart from the text stack (vision, audio ...); "
-        "`text layers` counts the text stack's decoder layers (the config's count in brackets "
-        "where it differs).",
-        "",
-        "| model type | task | class built | override | builds | closes | supported | gap kinds "
-        "| encoder parts | text layers | unknown |",
-        "| --- | --- | --- | --- | --- | --- | ---: | --- | --- | ---: | ---: |",
-    ]
-    for r in ordered:
-        closes = "yes" if r.closes else ("" if r.accounting_difference is None else "no")
-        if r.accounting_difference:
-            closes = f"no ({r.accounting_difference:+,})"
-        layers = "" if r.text_layers is None else str(r.text_layers)
-        if r.configured_layers is not None and r.configured_layers != r.text_layers:
-            layers += f" ({r.configured_layers})"
-        lines.append(
-            f"| `{r.model_type}` | {r.task} | {r.model_class or '-'} | "
-            f"{', '.join(r.overrides)} | "
-            f"{'yes' if r.builds else 'no'} | {closes} | {_share(r.supported_share)} | "
-            f"{', '.join(r.gap_kinds)} | {', '.join(r.encoder_parts)} | {layers} | "
-            f"{_share(r.unknown_share) if r.unknown else ''} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def write_coverage(
-    results: Sequence[ArchitectureResult],
-    out_dir: str | os.PathLike[str] = COVERAGE_DIR,
-    allowlist: Sequence[AllowlistEntry] = (),
-    overrides: Sequence[Override] = (),
-) -> list[Path]:
-    """Write coverage.json and README.md into `out_dir` as one output (both new, or both old)."""
-    from .writers import write_files
-
-    folder = Path(out_dir)
-    files = expected_files(results, allowlist, overrides)
-    return write_files({folder / name: text for name, text in files.items()})
-
-
-def expected_files(
-    results: Sequence[ArchitectureResult],
-    allowlist: Sequence[AllowlistEntry] = (),
-    overrides: Sequence[Override] = (),
-) -> dict[str, str]:
-    """File name -> text of the files `write_coverage` writes, without writing them."""
-    from .writers import dump_json
-
-    return {
-        "coverage.json": dump_json(coverage_json(results)),
-        "README.md": render_markdown(results, allowlist, overrides),
-    }
-
-
 def results_from_json(data: Mapping[str, Any]) -> list[ArchitectureResult]:
     """The records of a coverage.json, back as results (seconds are not stored: 0)."""
     results = []
@@ -860,43 +522,3 @@ def results_from_json(data: Mapping[str, Any]) -> list[ArchitectureResult]:
             )
         )
     return results
-
-
-def coverage_command(args: Any) -> int:
-    """`harness coverage`: sweep, write (or --check) the files, print figures and gate problems."""
-    progress = not args.quiet and sys.stderr.isatty()
-    jobs = args.jobs or os.cpu_count() or 1
-    start = time.perf_counter()
-    results = sweep(jobs=jobs, progress=progress)
-    wall = time.perf_counter() - start
-    allowlist = load_allowlist()
-    overrides = load_overrides()
-    problems = gate_problems(results, allowlist, overrides)
-    counts = summary(results)
-    stale: list[str] = []
-    if args.check:
-        for name, text in expected_files(results, allowlist, overrides).items():
-            path = Path(args.out) / name
-            if not path.is_file() or path.read_text(encoding="utf-8") != text:
-                stale.append(str(path))
-    else:
-        for path in write_coverage(results, args.out, allowlist, overrides):
-            print(f"wrote {path}")
-    print(
-        f"{counts['registered']} architectures: {counts['builds']} build, {counts['closes']} "
-        f"close accounting exactly ({counts['closes_without_override']} without an override, "
-        f"{counts['with_override']} built with one), {counts['with_unknown']} with unknown "
-        f"components ({counts['above_unknown_limit']} above {MAX_UNKNOWN_SHARE:.0%} of their "
-        f"parameters), {len(allowlist)} allowlisted; {wall:.1f} s with --jobs {jobs}"
-    )
-    if args.timings:
-        print("\n".join(timings_lines(results, wall)))
-    for path in stale:
-        print(
-            f"harness coverage: {path} differs from a fresh sweep; run `harness coverage` "
-            "and review the diff",
-            file=sys.stderr,
-        )
-    for problem in problems:
-        print(f"harness coverage: gate: {problem}", file=sys.stderr)
-    return 1 if stale or problems else 0

@@ -37,14 +37,14 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .gap_formulas import ELEMENTWISE_OPS_PER_VALUE, FLOPS_TOLERANCE, Step, formula_for
+from .catalog.formulas import ELEMENTWISE_OPS_PER_VALUE, FLOPS_TOLERANCE, Step, formula_for
 from .gap_references import GAP_REFERENCES, SOURCE_RELEASES, SOURCES_CHECKED, GapReference
-from .inspection import TensorRecord
-from .mapping import GAP_CLASSES, MISSING_TARGET_CLASS
+from .pipeline.inventory import TensorRecord
+from .pipeline.mapping import GAP_CLASSES, MISSING_TARGET_CLASS
 from .writers import holds, write_files
 
 if TYPE_CHECKING:
-    from .build import BuildResult
+    from .pipeline.config import BuildResult
 
 __all__ = [
     "GENERATED_MARKER",
@@ -1339,10 +1339,10 @@ def is_generated_report(path: Path) -> bool:
 
 def case_results(cases_dir: str | Path = "cases", *, use_cache: bool = True) -> list[BuildResult]:
     """Build every `cases/test_*.py` model offline, sorted by Hub id (what `harness gaps` uses)."""
-    from .cases import case_files, load_cases
-    from .check import build_case
+    from .api import build_case
     from .errors import CaseError
-    from .resolve import case_snapshots_dir
+    from .pipeline.cases import case_files, load_cases
+    from .pipeline.resolve import case_snapshots_dir
 
     folder = Path(cases_dir)
     if folder.exists() and not folder.is_dir():

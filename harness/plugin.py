@@ -2,9 +2,9 @@
 
 Loaded by the repository's conftest.py and declared as a `pytest11` entry point, so any repository
 with a `cases/` folder can use it. Items per case: `resolves_offline`, one per claim and fact,
-`accounting_closes`, `schema_valid`, `loader_contract` (harness.loader on the golden file, or the
-built config while there is none), `golden` (syrupy), `gap_reports_current` and `flops_match`
-(harness.flops; entries it cannot compare are listed in a terminal summary section).
+`accounting_closes`, `schema_valid`, `loader_contract` (harness.catalog.loader on the golden file,
+or the built config while there is none), `golden` (syrupy), `gap_reports_current` and `flops_match`
+(harness.pipeline.flops; entries it cannot compare are listed in a terminal summary section).
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .cases import ModelCase, case_files, load_case_file
 from .errors import HarnessError, printable
+from .pipeline.cases import ModelCase, case_files, load_case_file
 
 __all__ = ["CaseItem", "GoldenExtension", "golden_extension_for"]
 
@@ -27,9 +28,6 @@ GOLDEN_DIR = "golden"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CASES_DIR = "cases"
 GAPS_DIR = "gaps"
-_BUILDS: dict[str, Any] = {}
-_ROOT: list[Path] = [Path.cwd()]  # the pytest root of the running session
-_USE_CACHE: list[bool] = [True]  # False with --harness-no-cache
 HYPOTHESIS_PLUGIN = "hypothesispytest"  # hypothesis's pytest11 entry point
 
 
@@ -42,34 +40,52 @@ def _report_text(text: str) -> str:
     return "\n".join(printable(line) for line in text.split("\n"))
 
 
-def _build(case: ModelCase) -> Any:
+@dataclass
+class SessionState:
+    """What the plugin keeps during one pytest session, on `config.stash[SESSION_STATE]`."""
+
+    root: Path  # the pytest root: cases/, golden/ and gaps/ are read there
+    use_cache: bool  # False with --harness-no-cache
+    builds: dict[str, Any] = field(default_factory=dict)  # repr(case) -> build, or its error
+    flops_not_run: dict[str, list[str]] = field(default_factory=dict)  # entries flops_match left
+
+    @classmethod
+    def of(cls, config: pytest.Config) -> SessionState:
+        """The running session's state (made at session start)."""
+        return config.stash[SESSION_STATE]
+
+
+SESSION_STATE = pytest.StashKey[SessionState]()
+
+
+def _build(state: SessionState, case: ModelCase) -> Any:
     """Build each case once per session, remembering an error as the outcome."""
-    from .check import build_case
+    from .api import build_case
 
     key = repr(case)
-    if key not in _BUILDS:
+    if key not in state.builds:
         try:
             # The schema_valid item checks the schema; each build is checked once.
-            _BUILDS[key] = build_case(
+            state.builds[key] = build_case(
                 case,
                 offline=True,
-                use_cache=_USE_CACHE[0],
+                use_cache=state.use_cache,
                 check_schema=False,
-                snapshots_dir=_snapshots(),
+                snapshots_dir=_snapshots(state),
             )
         except HarnessError as exc:
-            _BUILDS[key] = exc
-    outcome = _BUILDS[key]
+            state.builds[key] = exc
+    outcome = state.builds[key]
     if isinstance(outcome, HarnessError):
         raise CaseCheckFailed(f"{case.hf_id}: the config does not build offline: {outcome}")
     return outcome
 
 
-def _snapshots() -> Path:
+def _snapshots(state: SessionState) -> Path:
     """The vendored snapshots of the session's project: <rootdir>/cases/configs (or the env's)."""
-    from .resolve import case_snapshots_dir
+    from .pipeline.resolve import case_snapshots_dir
 
-    return case_snapshots_dir(_ROOT[0] / CASES_DIR)
+    return case_snapshots_dir(state.root / CASES_DIR)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -86,21 +102,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Start every session with no remembered builds."""
-    _BUILDS.clear()
-    _ROOT[0] = Path(session.config.rootpath)
-    _USE_CACHE[0] = not session.config.getoption("harness_no_cache", False)
+    config = session.config
+    config.stash[SESSION_STATE] = SessionState(
+        root=Path(config.rootpath), use_cache=not config.getoption("harness_no_cache", False)
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Forget the builds: freed now, they do not slow pytest's and Python's final gc passes."""
-    _BUILDS.clear()
+    state = session.config.stash.get(SESSION_STATE, None)
+    if state is not None:
+        state.builds.clear()
 
 
 class CaseItem(pytest.Item):
     """One standard check of one model case."""
 
     def __init__(
-        self, *, case: ModelCase, check: Callable[[ModelCase], None], **kwargs: Any
+        self, *, case: ModelCase, check: Callable[[SessionState, ModelCase], None], **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.case = case
@@ -108,7 +127,7 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the check; it raises CaseCheckFailed with the report on failure."""
-        self.check(self.case)
+        self.check(SessionState.of(self.config), self.case)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The check's own message, without a traceback into the harness."""
@@ -121,18 +140,18 @@ class CaseItem(pytest.Item):
         return self.path, 0, f"{self.case.hf_id}: {self.name}"
 
 
-def _check_resolves(case: ModelCase) -> None:
-    from .resolve import get_model_config
+def _check_resolves(state: SessionState, case: ModelCase) -> None:
+    from .pipeline.resolve import get_model_config
 
     try:
-        get_model_config(case.hf_id, case.revision, offline=True, snapshots_dir=_snapshots())
+        get_model_config(case.hf_id, case.revision, offline=True, snapshots_dir=_snapshots(state))
     except HarnessError as exc:
         raise CaseCheckFailed(f"{case.hf_id}: config does not resolve offline: {exc}") from None
 
 
-def _fact_check(name: str) -> Callable[[ModelCase], None]:
-    def check(case: ModelCase) -> None:
-        _, results = _build(case)
+def _fact_check(name: str) -> Callable[[SessionState, ModelCase], None]:
+    def check(state: SessionState, case: ModelCase) -> None:
+        _, results = _build(state, case)
         result = next(r for r in results if r.fact == name)
         if not result.passed:
             raise CaseCheckFailed(f"{case.hf_id}: {result.message}")
@@ -140,28 +159,28 @@ def _fact_check(name: str) -> Callable[[ModelCase], None]:
     return check
 
 
-def _check_accounting(case: ModelCase) -> None:
-    from .build import accounting_problems
+def _check_accounting(state: SessionState, case: ModelCase) -> None:
+    from .pipeline.config import accounting_problems
 
-    result, _ = _build(case)
+    result, _ = _build(state, case)
     problems = accounting_problems(result.config, result.inspection.total_params)
     if problems:
         raise CaseCheckFailed(f"{case.hf_id}: accounting does not close: {'; '.join(problems)}")
 
 
-def _check_schema(case: ModelCase) -> None:
-    from .build import validate_schema
+def _check_schema(state: SessionState, case: ModelCase) -> None:
+    from .pipeline.config import validate_schema
 
-    result, _ = _build(case)
+    result, _ = _build(state, case)
     validate_schema(result.config, where=f"config of {case.hf_id}")
 
 
-def _check_loader_contract(case: ModelCase) -> None:
-    from .loader import loader_problems
-    from .resolve import parse_config_text
+def _check_loader_contract(state: SessionState, case: ModelCase) -> None:
+    from .catalog.loader import loader_problems
+    from .pipeline.resolve import parse_config_text
 
-    result, _ = _build(case)
-    golden = _ROOT[0] / GOLDEN_DIR / f"{result.model_id}.json"
+    result, _ = _build(state, case)
+    golden = state.root / GOLDEN_DIR / f"{result.model_id}.json"
     config, where = result.config, "the built config"
     if golden.is_file():
         where = f"{GOLDEN_DIR}/{golden.name}"
@@ -177,11 +196,11 @@ def _check_loader_contract(case: ModelCase) -> None:
         )
 
 
-def _check_gap_reports(case: ModelCase) -> None:
-    from .build import entry_lists
+def _check_gap_reports(state: SessionState, case: ModelCase) -> None:
+    from .pipeline.config import entry_lists
 
-    result, _ = _build(case)
-    root = _ROOT[0]
+    result, _ = _build(state, case)
+    root = state.root
     problems = []
     for entry in entry_lists(result.config):
         if not entry.get("gap_report"):
@@ -198,24 +217,23 @@ def _check_gap_reports(case: ModelCase) -> None:
         )
 
 
-_FLOPS_NOT_RUN: dict[str, list[str]] = {}  # case -> entries its passing flops_match left out
 FLOPS_NOT_RUN = "flops_not_run"  # the user property carrying them to the terminal summary
 
 
-def _check_flops(case: ModelCase) -> None:
-    from .cache import flops_cached
+def _check_flops(state: SessionState, case: ModelCase) -> None:
+    from .api import flops_cached
 
-    result, _ = _build(case)
+    result, _ = _build(state, case)
     report = flops_cached(
         result.inspection.resolved,
         result.entries,
         trust_remote_code=case.trust_remote_code,
         revision=case.revision,
-        use_cache=_USE_CACHE[0],
+        use_cache=state.use_cache,
     )
     if not report.passed:
         raise CaseCheckFailed(report.failure_message())
-    _FLOPS_NOT_RUN[repr(case)] = report.not_run_lines()
+    state.flops_not_run[repr(case)] = report.not_run_lines()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -223,7 +241,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Attach the entries a passing `flops_match` could not compare to its report."""
     report = yield
     if isinstance(item, CaseItem) and item.check is _check_flops and call.when == "call":
-        lines = _FLOPS_NOT_RUN.pop(repr(item.case), [])
+        lines = SessionState.of(item.config).flops_not_run.pop(repr(item.case), [])
         if lines:
             report.user_properties.append((FLOPS_NOT_RUN, "\n".join(lines)))
     return report
@@ -246,7 +264,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"  {printable(line)}")
 
 
-STANDARD_CHECKS: tuple[tuple[str, Callable[[ModelCase], None]], ...] = (
+STANDARD_CHECKS: tuple[tuple[str, Callable[[SessionState, ModelCase], None]], ...] = (
     ("resolves_offline", _check_resolves),
     ("accounting_closes", _check_accounting),
     ("schema_valid", _check_schema),
@@ -262,10 +280,10 @@ def golden_root(config: pytest.Config) -> Path:
 
 
 def _golden_test(case: ModelCase) -> Callable[..., None]:
-    def golden(snapshot: Any) -> None:
+    def golden(snapshot: Any, request: pytest.FixtureRequest) -> None:
         from .writers import dump_json
 
-        result, _ = _build(case)
+        result, _ = _build(SessionState.of(request.config), case)
         assertion = snapshot(extension_class=golden_extension_for(result.model_id))
         with warnings.catch_warnings():
             # syrupy warns that the file is not named after the test: it is named after the model.
@@ -347,14 +365,14 @@ class GapReportsItem(_FolderCheckItem):
 
     def runtest(self) -> None:
         """Render the reports from all cases (builds shared with their items) and compare."""
-        from .cases import load_cases
         from .files import read_regular_file
         from .gaps import generate_gap_files, is_generated_report
+        from .pipeline.cases import load_cases
 
-        root = Path(self.config.rootpath)
-        results = [_build(case)[0] for case in load_cases(root / CASES_DIR)]
+        state = SessionState.of(self.config)
+        results = [_build(state, case)[0] for case in load_cases(state.root / CASES_DIR)]
         expected = generate_gap_files(results)
-        folder = root / GAPS_DIR
+        folder = state.root / GAPS_DIR
         problems = []
         for name, text in expected.items():
             try:  # a regular file only: a FIFO or device named *.md must not block the run

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import BuildResult, build_from_inspection
-from .cases import (
+from .errors import CaseError, ConfigNotFoundError, OfflineSnapshotMissingError
+from .pipeline.cases import (
     CHECKPOINT_FACT,
     STRUCTURE_FACTS,
     case_file_name,
     case_files,
     declared_hf_id,
 )
-from .checkpoint import (
+from .pipeline.checkpoint import (
     CHECKPOINT_FILE,
     CheckpointSummary,
     CheckpointUnavailableError,
@@ -28,8 +28,8 @@ from .checkpoint import (
     refresh_hint,
     summary_json,
 )
-from .errors import CaseError, ConfigNotFoundError, OfflineSnapshotMissingError
-from .resolve import (
+from .pipeline.config import BuildResult, build_from_inspection
+from .pipeline.resolve import (
     CONFIG_FILE,
     SNAPSHOT_META_FILE,
     ResolvedConfig,
@@ -160,7 +160,7 @@ def checkpoint_claim_lines(
     hf_id: str, result: BuildResult, summary: CheckpointSummary | None, indent: str = "        "
 ) -> list[str]:
     """The `checkpoint_params` claim: filled from a summary (terms from reconcile), else TODO."""
-    from .reconcile import reconcile
+    from .pipeline.reconcile import reconcile
 
     name = repr(CHECKPOINT_FACT)
     if summary is None:
@@ -204,7 +204,7 @@ def case_source(
     native_class: bool = False,
 ) -> str:
     """The Python text of a new case file: observed structural facts, TODO public claims."""
-    from .check import observed_facts
+    from .pipeline.check import observed_facts
 
     observed = observed_facts(result)
     config_url = f"{_HUB}/{hf_id}/blob/{revision or 'main'}/{CONFIG_FILE}"
@@ -300,7 +300,7 @@ def prepare_scaffold(
     native_class: bool = False,
 ) -> Scaffold:
     """Read the config, dry-run it and render the snapshot and case file, writing nothing."""
-    from .inspection import inspect_resolved
+    from .pipeline.inventory import inspect_resolved
 
     if not is_hf_id(hf_id):
         raise CaseError(
@@ -424,8 +424,8 @@ def vendor_checkpoint(
     `native_class`: the model's case opts in to building the transformers class its config names
     behind `auto_map` (as `harness build --native-class`); without it such a config is refused.
     """
-    from .build import build_model_config
-    from .resolve import get_model_config
+    from .api import build_model_config
+    from .pipeline.resolve import get_model_config
 
     snapshot_dir = snapshot_dir_for(hf_id, Path(cases_dir) / "configs")
     if not (snapshot_dir / CONFIG_FILE).is_file():

@@ -24,7 +24,7 @@ def vendored_ids() -> list[str]:
 @cache
 def case_options(hf_id: str) -> dict:
     """The build options a vendored model's case declares (a native class behind auto_map)."""
-    from harness.cases import find_case
+    from harness.pipeline.cases import find_case
 
     case = find_case(hf_id, ROOT / "cases")
     return {"native_class": True} if case is not None and case.native_class else {}

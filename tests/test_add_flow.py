@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import case_file_name
+from harness.pipeline.cases import case_file_name
 
 from .conftest import ROOT
 

@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 
 from harness import errors
+from harness.api import build_model_config
 from harness.audit import load_mantile_config
-from harness.build import build_model_config
-from harness.cases import load_case_file
 from harness.cli import main
 from harness.dtypes import bytes_per_element
 from harness.gaps import case_results
-from harness.resolve import MAX_CONFIG_BYTES, get_model_config, sha256_of
-from harness.writers import save_tensor_inspection, write_build
+from harness.output import save_tensor_inspection, write_build
+from harness.pipeline.cases import load_case_file
+from harness.pipeline.resolve import MAX_CONFIG_BYTES, get_model_config, sha256_of
 
 from .conftest import ROOT, TINY_LLAMA
 

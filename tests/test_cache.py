@@ -15,7 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness import cache
+from harness.api import flops_cached, inspect_cached, inspect_model_structure
 from harness.cache import (
+    CODE_MODULES,
+    FLOPS,
+    INSPECTION,
     CacheKey,
     CacheWriteWarning,
     UncacheableError,
@@ -23,18 +27,17 @@ from harness.cache import (
     cache_key,
     cached,
     clear_cache,
+    code_digest,
     decode_value,
     encode_value,
     entry_path,
-    inspect_cached,
     inspection_from_payload,
     inspection_payload,
     read_entry,
     write_entry,
 )
 from harness.cli import main
-from harness.inspection import inspect_model_structure
-from harness.resolve import get_model_config
+from harness.pipeline.resolve import get_model_config
 
 from .conftest import MODEL, TINY_LLAMA
 
@@ -137,17 +140,17 @@ def test_inspection_round_trips_through_an_entry(model: str) -> None:
 def test_inspect_cached_builds_once_then_reads(
     write_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.inspection
+    import harness.pipeline.inventory
 
     resolved = get_model_config(str(write_config(TINY_LLAMA)))
     builds: list[str] = []
-    real = harness.inspection.inspect_resolved
+    real = harness.pipeline.inventory.inspect_resolved
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         builds.append(resolved.model)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(harness.inspection, "inspect_resolved", counting)
+    monkeypatch.setattr(harness.pipeline.inventory, "inspect_resolved", counting)
     first = inspect_cached(resolved, directory=tmp_path)
     second = inspect_cached(resolved, directory=tmp_path)
     assert builds == [resolved.model]
@@ -301,8 +304,8 @@ def test_error_an_uncacheable_result_warns_and_still_returns(tmp_path: Path) -> 
 def test_flop_reports_are_cached_by_config_and_entries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from harness import flops
-    from harness.build import build_model_config
+    from harness.api import build_model_config
+    from harness.pipeline import flops
 
     result = build_model_config(MODEL, offline=True, use_cache=False)
     calls: list[int] = []
@@ -324,12 +327,45 @@ def test_flop_reports_are_cached_by_config_and_entries(
 
     monkeypatch.setattr(flops, "cross_check", fake_cross_check)
     resolved, entries = result.inspection.resolved, result.entries
-    first = cache.flops_cached(resolved, entries, directory=tmp_path)
-    assert cache.flops_cached(resolved, entries, directory=tmp_path) == first
+    first = flops_cached(resolved, entries, directory=tmp_path)
+    assert flops_cached(resolved, entries, directory=tmp_path) == first
     assert first.model == MODEL
     assert len(calls) == 1
-    cache.flops_cached(resolved, entries[:-1], directory=tmp_path)
+    flops_cached(resolved, entries[:-1], directory=tmp_path)
     assert len(calls) == 2
+
+
+# ----------------------------------------------------------------------------- code digest
+
+
+def test_the_code_digest_names_the_modules_that_compute_each_result() -> None:
+    from harness import api
+    from harness.catalog import GatedMLPLayer
+    from harness.pipeline import flops, inventory
+
+    computed_by = {
+        INSPECTION: (api.inspect_cached, inventory.inspect_resolved),
+        FLOPS: (api.flops_cached, flops.cross_check, GatedMLPLayer.flops),
+    }
+    for kind, functions in computed_by.items():
+        assert {f.__module__ for f in functions} <= set(CODE_MODULES[kind]), kind
+        assert len(code_digest(*CODE_MODULES[kind])) == 64
+
+
+def test_a_source_change_changes_the_code_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "probe_step.py").write_text("x = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = code_digest("probe_step")
+    (tmp_path / "probe_step.py").write_text("x = 2\n")
+    code_digest.cache_clear()
+    assert code_digest("probe_step") != first
+
+
+def test_error_a_module_the_digest_names_is_not_found() -> None:
+    with pytest.raises(ModuleNotFoundError, match=r"'harness\.nowhere', which is not found"):
+        code_digest("harness.nowhere")
 
 
 # ----------------------------------------------------------------------------- info and clear

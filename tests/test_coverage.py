@@ -18,24 +18,21 @@ from typing import Any
 
 import pytest
 
-from harness import coverage
+from harness import coverage, coverage_gate
 from harness.cli import main
 from harness.coverage import (
-    AllowlistEntry,
     ArchitectureResult,
     Override,
     apply_override,
-    expected_files,
-    gate_problems,
-    load_allowlist,
     load_overrides,
-    parse_allowlist,
     parse_overrides,
     registered_architectures,
     results_from_json,
     run_architecture,
     sweep,
 )
+from harness.coverage_gate import AllowlistEntry, gate_problems, load_allowlist, parse_allowlist
+from harness.coverage_report import expected_files
 from harness.errors import InvalidConfigError
 
 from .conftest import ROOT
@@ -306,7 +303,7 @@ def test_unknown_stays_below_the_limit_outside_a_short_allowlist() -> None:
     """No architecture outside the allowlist leaves more than 1% of its parameters unknown, and
     the allowlist holds at most MAX_ALLOWLISTED entries."""
     allowed = {entry.model_type for entry in load_allowlist()}
-    assert len(allowed) <= coverage.MAX_ALLOWLISTED
+    assert len(allowed) <= coverage_gate.MAX_ALLOWLISTED
     for row in committed()["architectures"]:
         if row["model_type"] not in allowed and row["builds"]:
             assert row["unknown_share"] <= coverage.MAX_UNKNOWN_SHARE, row["model_type"]
@@ -320,10 +317,10 @@ def test_error_gate_flags_an_unknown_share_above_the_limit() -> None:
         "group and a reason"
     ]
     assert gate_problems([heavy], [entry("a", "harness")]) == []
-    crowded = [entry(f"t{i}") for i in range(coverage.MAX_ALLOWLISTED + 1)]
-    failing = [result(f"t{i}", error=FAILED) for i in range(coverage.MAX_ALLOWLISTED + 1)]
+    crowded = [entry(f"t{i}") for i in range(coverage_gate.MAX_ALLOWLISTED + 1)]
+    failing = [result(f"t{i}", error=FAILED) for i in range(coverage_gate.MAX_ALLOWLISTED + 1)]
     assert gate_problems(failing, crowded)[-1].startswith(
-        f"the allowlist has {coverage.MAX_ALLOWLISTED + 1} entries, more than "
+        f"the allowlist has {coverage_gate.MAX_ALLOWLISTED + 1} entries, more than "
     )
 
 
@@ -369,7 +366,7 @@ def test_coverage_command_writes_then_checks(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(coverage, "registered_architectures", lambda: [("gpt2", "causal-lm")])
-    monkeypatch.setattr(coverage, "load_allowlist", lambda path=None: [])
+    monkeypatch.setattr(coverage_gate, "load_allowlist", lambda path=None: [])
     monkeypatch.setattr(coverage, "load_overrides", lambda path=None: [])
     out = tmp_path / "cov"
     assert main(["coverage", "--check", "--quiet", "--out", str(out)]) == 1

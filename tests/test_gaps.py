@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from harness import catalog
-from harness.build import BuildResult, build_model_config, entry_lists
+from harness.api import build_model_config
 from harness.catalog import Layer
 from harness.gap_references import GAP_REFERENCES
 from harness.gaps import (
@@ -32,7 +32,8 @@ from harness.gaps import (
     summarize_layers,
     write_gap_reports,
 )
-from harness.mapping import GAP_CLASSES, LayerEntry
+from harness.pipeline.config import BuildResult, entry_lists
+from harness.pipeline.mapping import GAP_CLASSES, LayerEntry
 
 pytest_plugins = ["pytester"]
 
@@ -248,7 +249,7 @@ def test_report_sections_and_models(results: list[BuildResult], generated: dict[
     ]
     blocked = blocking_reports(generated)
     cased = {kind: ref for kind, ref in GAP_REFERENCES.items() if f"{kind}.md" in blocked}
-    # Kinds first met by the coverage sweep block no case; test_structure_rules.py renders them.
+    # Kinds first met by the coverage sweep block no case; pipeline/test_structure.py renders them.
     assert {"lm_head", "multi_head_latent_attention", "mamba_mixer"} <= cased.keys()
     for kind, reference in cased.items():
         text = generated[f"{kind}.md"]
@@ -640,7 +641,7 @@ def test_generation_does_not_depend_on_the_hash_seed(results: list[BuildResult])
     here = generate_gap_files([by_model(results, hf_id) for hf_id in chosen])
     script = (
         "import json, sys\n"
-        "from harness.build import build_model_config\n"
+        "from harness.api import build_model_config\n"
         "from harness.gaps import generate_gap_files\n"
         "ids = json.loads(sys.argv[1])\n"
         "builds = [build_model_config(i, offline=True) for i in ids]\n"

@@ -28,23 +28,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness import errors
-from harness.audit import _schema_findings
-from harness.build import build_model_config
+from harness.api import build_model_config, inspect_cached
+from harness.audit.read import _schema_findings
 from harness.cache import (
     KEY_FILE,
     CacheWriteWarning,
     cache_key,
     clear_cache,
     entry_path,
-    inspect_cached,
     read_entry,
 )
 from harness.cli import main
 from harness.errors import json_printable, printable
 from harness.gaps import GENERATED_MARKER, write_gap_reports
+from harness.output import write_build
+from harness.pipeline.resolve import (
+    get_model_config,
+    is_hf_id,
+    is_pinned_revision,
+    is_valid_revision,
+)
 from harness.plugin import _report_text
-from harness.resolve import get_model_config, is_hf_id, is_pinned_revision, is_valid_revision
-from harness.writers import atomic_write_text, write_build
+from harness.writers import atomic_write_text
 
 from .conftest import ROOT, TINY_LLAMA, disk_full_for
 
@@ -107,7 +112,7 @@ def test_error_tensors_out_is_refused_before_the_build(
 ) -> None:
     target = tmp_path / "tensors.csv"
     before = special(target, kind)
-    monkeypatch.setattr("harness.inspection.inspect_model_structure", _must_not_build)
+    monkeypatch.setattr("harness.api.inspect_model_structure", _must_not_build)
     assert main(["inspect", MODEL, "--offline", "--tensors-out", str(target)]) == 2
     assert "not a regular file" in capsys.readouterr().err
     assert describe(target) == before
@@ -775,7 +780,7 @@ def test_hostile_output_names_are_written_inside_the_folder_or_refused(
 @HOSTILE_SETTINGS
 @given(hf_id=HOSTILE, source=HOSTILE)
 def test_hostile_case_fields_fail_with_one_named_error_or_hold(hf_id: str, source: str) -> None:
-    from harness.cases import Fact, ModelCase
+    from harness.pipeline.cases import Fact, ModelCase
 
     try:
         case = ModelCase(hf_id=hf_id, revision=None, facts={"num_layers": Fact(2, source=source)})

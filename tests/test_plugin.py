@@ -187,3 +187,14 @@ def test_loader_contract_fails_on_what_mantiles_loader_cannot_load(
             "*norm: specs hold dtype: the loader passes them itself: TypeError*",
         ]
     )
+
+
+def test_the_plugin_keeps_its_state_on_the_session_not_in_module_globals() -> None:
+    import harness.plugin
+
+    mutable = sorted(
+        name
+        for name, value in vars(harness.plugin).items()
+        if not name.startswith("__") and isinstance(value, list | dict | set | bytearray)
+    )
+    assert mutable == []

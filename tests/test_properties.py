@@ -23,10 +23,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.build import accounting_problems, build_model_config
+from harness.api import build_model_config
+from harness.catalog.loader import loader_problems
 from harness.errors import HarnessError
-from harness.loader import loader_problems
-from harness.writers import write_build
+from harness.output import write_build
+from harness.pipeline.config import accounting_problems
 
 from .conftest import SNAPSHOTS
 

@@ -21,11 +21,11 @@ import pytest
 from huggingface_hub import errors as hub_errors
 
 from harness import errors
-from harness.build import build_model_config
+from harness.api import build_model_config
 from harness.cli import main
 from harness.gaps import write_gap_reports
-from harness.resolve import get_model_config
-from harness.writers import save_tensor_inspection, write_build
+from harness.output import save_tensor_inspection, write_build
+from harness.pipeline.resolve import get_model_config
 
 from .conftest import TINY_LLAMA
 

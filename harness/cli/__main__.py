@@ -1,0 +1,5 @@
+"""`python -m harness.cli`: the `harness` command."""
+
+from . import main
+
+raise SystemExit(main())
