@@ -32,7 +32,13 @@ from .pipeline.config import (
     config_with_validation,
     validate_schema,
 )
-from .pipeline.inventory import Inspection, RecordAccess, TensorRecord, format_count
+from .pipeline.inventory import (
+    Inspection,
+    RecordAccess,
+    TensorKind,
+    TensorRecord,
+    format_count,
+)
 from .pipeline.mapping import LayerEntry
 from .pipeline.resolve import ResolvedConfig, get_model_config
 from .pipeline.structure import TEXT, Structure, analyze_layer_structure
@@ -241,5 +247,5 @@ def count_parameters(
         total=total,
         total_formatted=format_count(total),
         by_component=dict(sorted(by_component.items(), key=lambda item: -item[1])),
-        buffers=sum(record.numel for record in records if record.kind != "param"),
+        buffers=sum(record.numel for record in records if record.kind is not TensorKind.PARAM),
     )

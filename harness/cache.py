@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import OutputWriteError, printable
 from .files import NotARegularFileError, read_regular_file
-from .pipeline.inventory import Inspection, TensorRecord
+from .pipeline.inventory import Inspection, TensorKind, TensorRecord
 from .pipeline.resolve import ResolvedConfig
 from .writers import atomic_write_text, create_private_file
 
@@ -465,7 +465,7 @@ def inspection_payload(inspection: Inspection) -> dict[str, Any]:
         "notes": list(inspection.notes),
         "config": encode_value(inspection.config),
         "tensors": {
-            "kind": [t.kind for t in tensors],
+            "kind": [t.kind.value for t in tensors],
             "name": [t.name for t in tensors],
             "shape": [list(t.shape) for t in tensors],
             "dtype": [t.dtype for t in tensors],
@@ -513,7 +513,7 @@ def _tensors_from(data: Any) -> tuple[TensorRecord, ...]:
 
 
 _TENSOR_FIELDS = frozenset(("kind", "name", "shape", "dtype", "module_class", "aliases"))
-_TENSOR_KINDS = frozenset(("param", "buffer"))
+_TENSOR_KINDS = frozenset(kind.value for kind in TensorKind)
 
 
 def inspection_from_payload(payload: dict[str, Any], resolved: ResolvedConfig) -> Inspection:

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidConfigError
-from .pipeline.inventory import DECODER_LAYERS
+from .pipeline.inventory import DECODER_LAYERS, TensorKind
 
 __all__ = [
     "MAX_UNKNOWN_SHARE",
@@ -383,7 +383,7 @@ def _left_out(notes: Iterable[str]) -> int:
 
 def _unknown_label(entry: Any) -> str:
     """`entry_name: tensor, tensor` with tensor names relative to their layer."""
-    names = sorted({_relative(t.name) for t in entry.example_tensors if t.kind == "param"})
+    names = sorted({_relative(t.name) for t in entry.example_tensors if t.kind is TensorKind.PARAM})
     shown = ", ".join(names[:4]) + (f", … ({len(names)} tensors)" if len(names) > 4 else "")
     return f"{entry.name}: {shown}" if shown else entry.name
 

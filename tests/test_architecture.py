@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "foundation",
         (
             "harness.version",
+            "harness.enums",
             "harness.errors",
             "harness.files",
             "harness.dtypes",

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..catalog import LayerSet, LayerSignature, layer_set
 from ..catalog.formulas import exact_stand_in
-from .inventory import TensorRecord
+from .inventory import TensorKind, TensorRecord
 from .structure import TEXT, Component, Structure
 
 __all__ = [
@@ -262,7 +262,7 @@ def _map_lm_head(component: Component) -> list[Piece]:
         "hidden_size": a["hidden_size"],
         "tied": bool(a.get("tied")),
         # A head with its own bias (phi-2: V values) costs V more parameters than V x H.
-        "has_bias": any(t.kind == "param" and t.leaf == "bias" for t in component.tensors),
+        "has_bias": any(t.kind is TensorKind.PARAM and t.leaf == "bias" for t in component.tensors),
     }
     return [_gap("lm_head", component, "lm_head", specs, component.parameter_count)]
 
@@ -662,7 +662,7 @@ def _map_cross_attention(component: Component) -> list[Piece]:
                 "cross_attention_gate", component, "cross_attention", {}, component.parameter_count
             )
         ]
-    projections = [t for t in component.tensors if t.kind == "param" and len(t.shape) == 2]
+    projections = [t for t in component.tensors if t.kind is TensorKind.PARAM and len(t.shape) == 2]
     specs = {
         "hidden_size": a["hidden_size"],
         "num_heads": a["num_heads"],
