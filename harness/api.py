@@ -41,7 +41,7 @@ from .pipeline.inventory import (
 )
 from .pipeline.mapping import LayerEntry
 from .pipeline.resolve import ResolvedConfig, get_model_config
-from .pipeline.structure import TEXT, Structure, analyze_layer_structure
+from .pipeline.structure import Part, Structure, analyze_layer_structure
 
 if TYPE_CHECKING:
     from .pipeline.flops import FlopsReport
@@ -238,9 +238,9 @@ def count_parameters(
     by_component: dict[str, int] = {}
     for component in structure.components if structure is not None else ():
         if component.parameter_count:
-            kind = component.kind
-            if component.part != TEXT:
-                kind = f"{component.part} {kind}"
+            kind = component.kind.value
+            if component.part is not Part.TEXT:
+                kind = f"{component.part.value} {kind}"
             by_component[kind] = by_component.get(kind, 0) + component.parameter_count
     total = inventory.parameter_total(records)
     return ParameterCount(

@@ -340,7 +340,7 @@ def _measure(model_type: str, task: str, override: Override | None = None) -> Ar
         return failed(exc)
     entries = result.entries
     structure = result.structure
-    configured = structure.arch.get("num_layers")
+    configured = structure.arch.num_layers
     return ArchitectureResult(
         model_type,
         task,
@@ -354,7 +354,7 @@ def _measure(model_type: str, task: str, override: Override | None = None) -> Ar
         gap_kinds=tuple(sorted({e.gap_kind for e in entries if e.gap_kind})),
         unknown=tuple(sorted(_unknown_label(e) for e in entries if e.gap_kind == "unknown")),
         unknown_params=sum(e.total_parameters for e in entries if e.gap_kind == "unknown"),
-        encoder_parts=tuple(sorted(structure.parts)),
+        encoder_parts=tuple(sorted(part.value for part in structure.parts)),
         text_layers=structure.num_layers,
         configured_layers=configured if isinstance(configured, int) else None,
         loader_problems=tuple(problem.line() for problem in loader_problems(result.config)),

@@ -17,7 +17,7 @@ from ..catalog import (
 )
 from ..pipeline.config import BuildResult
 from ..pipeline.mapping import GAP_CLASSES, MODEL_LEVEL
-from ..pipeline.structure import Component, Structure
+from ..pipeline.structure import AttentionAttrs, Component, LatentAttentionAttrs, Structure
 from .binding import _bind, _class_view, _unknown_class
 from .report import WARNING, AuditFinding, _finding
 
@@ -182,11 +182,13 @@ def _role(name: str, class_name: str, stand_in_for: str | None = None) -> tuple[
 
 
 def _component_variant(component: Component) -> str:
-    if component.attrs.get("sliding_window") is not None:
-        return "sliding"
-    if component.attrs.get("chunked"):
-        return "chunked"
-    return "full"
+    return _attention_attrs(component).window.value
+
+
+def _attention_attrs(component: Component) -> AttentionAttrs | LatentAttentionAttrs:
+    if isinstance(component.attrs, LatentAttentionAttrs):
+        return component.attrs
+    return component.attrs_as(AttentionAttrs)
 
 
 def _variant(
@@ -307,8 +309,9 @@ def _dry_run_view(dry_run: BuildResult) -> _DryRun:
         if component.layer_index is not None:
             layers.setdefault(key, set()).add(component.layer_index)
         if role == "attention":
-            windows.setdefault(key, set()).add(component.attrs.get("sliding_window"))
-            sinks.setdefault(key, []).append(int(component.attrs.get("sink_params") or 0))
+            attention = _attention_attrs(component)
+            windows.setdefault(key, set()).add(attention.sliding_window)
+            sinks.setdefault(key, []).append(int(attention.sink_params or 0))
     loaded = [entry.as_json() for entry in dry_run.entries if entry.supported]
     declared = [entry.as_json() for entry in dry_run.entries if not entry.supported]
     entries = _read_entries(loaded, set(), None, layer_variants, []) + _read_entries(

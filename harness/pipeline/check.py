@@ -9,7 +9,16 @@ from .cases import CHECKPOINT_FACT, CheckpointClaim, Claim, Fact, ModelCase
 from .config import BuildResult
 from .inventory import format_count
 from .reconcile import Reconciliation, reconcile
-from .structure import Structure
+from .structure import (
+    AttentionAttrs,
+    AttentionVariant,
+    Attrs,
+    ComponentKind,
+    LatentAttentionAttrs,
+    MlpAttrs,
+    MoEAttrs,
+    Structure,
+)
 
 __all__ = [
     "CheckResult",
@@ -60,7 +69,11 @@ class CheckResult:
         return row
 
 
-INPUT_EMBEDDING_KINDS = ("embedding", "position_embedding", "token_type_embedding")
+INPUT_EMBEDDING_KINDS = (
+    ComponentKind.EMBEDDING,
+    ComponentKind.POSITION_EMBEDDING,
+    ComponentKind.TOKEN_TYPE_EMBEDDING,
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +136,7 @@ def parameter_scope(result: BuildResult) -> ParameterScope:
         input_embedding=sum(
             c.parameter_count for kind in INPUT_EMBEDDING_KINDS for c in structure.of_kind(kind)
         ),
-        lm_head=sum(c.parameter_count for c in structure.of_kind("lm_head")),
+        lm_head=sum(c.parameter_count for c in structure.of_kind(ComponentKind.LM_HEAD)),
         tied=structure.tied_embeddings,
     )
 
@@ -152,42 +165,61 @@ def _todo_hint(name: str, scope: ParameterScope | None) -> str:
     return f"; the dry run counts: {scope.breakdown()}" + (f"; {others}" if others else "")
 
 
-def _first(structure: Structure, kind: str) -> dict[str, Any]:
+def _first(structure: Structure, kind: ComponentKind) -> Attrs | None:
     found = structure.of_kind(kind)
-    return found[0].attrs if found else {}
+    return found[0].attrs if found else None
+
+
+def _attention_facts(attrs: Attrs | None) -> tuple[str | None, Any, Any, Any]:
+    """(attention_kind, num_heads, num_kv_heads, head_dim) of the first attention, as words and
+    numbers: a gated attention by how its heads share keys, MLA's head width the non-RoPE part."""
+    if isinstance(attrs, LatentAttentionAttrs):
+        return AttentionVariant.MLA.value, attrs.num_heads, None, attrs.qk_nope_head_dim
+    if not isinstance(attrs, AttentionAttrs):
+        return None, None, None, None
+    heads, kv = attrs.num_heads, attrs.num_kv_heads
+    variant = attrs.variant
+    if variant is AttentionVariant.GATED:
+        variant = (
+            AttentionVariant.MHA
+            if heads == kv
+            else (AttentionVariant.MQA if kv == 1 else AttentionVariant.GQA)
+        )
+    return variant.value, heads, kv, attrs.head_dim
 
 
 def observed_facts(result: BuildResult) -> dict[str, Any]:
     """Every checkable fact as the dry run shows it."""
     structure = result.structure
-    attention = _first(structure, "attention")
-    moe = _first(structure, "moe")
-    mlp = _first(structure, "mlp")
-    norms = structure.of_kind("norm")
+    variant, heads, kv_heads, head_dim = _attention_facts(
+        _first(structure, ComponentKind.ATTENTION)
+    )
+    moe = _first(structure, ComponentKind.MOE)
+    mlp = _first(structure, ComponentKind.MLP)
+    moe = moe if isinstance(moe, MoEAttrs) else None
+    mlp = mlp if isinstance(mlp, MlpAttrs) else None
+    norms = structure.of_kind(ComponentKind.NORM)
     norm_class = norms[0].module_class if norms else ""
-    variant = attention.get("variant")
-    if variant == "gated":
-        heads, kv = attention.get("num_heads"), attention.get("num_kv_heads")
-        variant = "mha" if heads == kv else ("mqa" if kv == 1 else "gqa")
-    head_dim = attention.get("qk_nope_head_dim") if variant == "mla" else attention.get("head_dim")
+    mlp_kind = "moe" if moe else ("gated" if mlp and mlp.gated else ("plain" if mlp else None))
     return {
         "total_params": result.config["total_params"],
         "active_params": result.config.get("active_params", result.config["total_params"]),
         "num_layers": structure.num_layers,
         "hidden_size": structure.hidden_size,
-        "num_heads": attention.get("num_heads"),
-        "num_kv_heads": attention.get("num_kv_heads"),
+        "num_heads": heads,
+        "num_kv_heads": kv_heads,
         "head_dim": head_dim,
         "vocab_size": structure.vocab_size,
-        "intermediate_size": mlp.get("intermediate_size") or moe.get("intermediate_size"),
-        "moe_intermediate_size": moe.get("intermediate_size"),
-        "num_experts": moe.get("num_experts"),
-        "experts_per_token": moe.get("top_k"),
+        "intermediate_size": (mlp.intermediate_size if mlp else None)
+        or (moe.intermediate_size if moe else None),
+        "moe_intermediate_size": moe.intermediate_size if moe else None,
+        "num_experts": moe.num_experts if moe else None,
+        "experts_per_token": moe.top_k if moe else None,
         "tied_embeddings": structure.tied_embeddings,
         "attention_kind": variant,
-        "mlp_kind": "moe" if moe else ("gated" if mlp.get("gated") else ("plain" if mlp else None)),
+        "mlp_kind": mlp_kind,
         "norm_kind": "rmsnorm" if "RMS" in norm_class else ("layernorm" if norm_class else None),
-        "context_length": structure.arch.get("max_position_embeddings"),
+        "context_length": structure.arch.max_position_embeddings,
     }
 
 

@@ -23,7 +23,19 @@ from typing import Any
 from ..catalog import LayerSet, LayerSignature, layer_set
 from ..catalog.formulas import exact_stand_in
 from .inventory import TensorKind, TensorRecord
-from .structure import TEXT, Component, Structure
+from .structure import (
+    AttentionAttrs,
+    Component,
+    ComponentKind,
+    EmbeddingAttrs,
+    LatentAttentionAttrs,
+    MixerAttrs,
+    MlpAttrs,
+    MoEAttrs,
+    NormAttrs,
+    Part,
+    Structure,
+)
 
 __all__ = [
     "GAP_CLASSES",
@@ -232,12 +244,12 @@ def _first_fit(
     return None
 
 
-def _leftover(name: str, component: Component, attrs: Mapping[str, Any]) -> list[Piece]:
-    """The `unknown` gap for the tensors no rule claimed (`other_params` of `attrs`), if any."""
-    if not attrs["other_params"]:
+def _leftover(name: str, component: Component, params: int, tensors: Iterable[str]) -> list[Piece]:
+    """The `unknown` gap for the `params` no rule claimed (held by `tensors`), if any."""
+    if not params:
         return []
-    others = _tensors_named(component, attrs.get("other_tensors", ()))
-    return [_gap(name, component, "unknown", {}, attrs["other_params"], others)]
+    others = _tensors_named(component, tensors)
+    return [_gap(name, component, "unknown", {}, params, others)]
 
 
 def _tensors_named(component: Component, names: Iterable[str]) -> tuple[TensorRecord, ...]:
@@ -246,9 +258,9 @@ def _tensors_named(component: Component, names: Iterable[str]) -> tuple[TensorRe
 
 
 def _map_embedding(component: Component) -> list[Piece]:
-    a = component.attrs
-    name = component.kind
-    specs = {"vocab_size": a["vocab_size"], "hidden_size": a["hidden_size"]}
+    a = component.attrs_as(EmbeddingAttrs)
+    name = component.kind.value
+    specs = {"vocab_size": a.vocab_size, "hidden_size": a.hidden_size}
     count = component.parameter_count
     if _layer_count("EmbeddingLayer", specs) == count:
         return [_supported(name, component, "EmbeddingLayer", specs, count)]
@@ -256,11 +268,11 @@ def _map_embedding(component: Component) -> list[Piece]:
 
 
 def _map_lm_head(component: Component) -> list[Piece]:
-    a = component.attrs
+    a = component.attrs_as(EmbeddingAttrs)
     specs = {
-        "vocab_size": a["vocab_size"],
-        "hidden_size": a["hidden_size"],
-        "tied": bool(a.get("tied")),
+        "vocab_size": a.vocab_size,
+        "hidden_size": a.hidden_size,
+        "tied": a.tied,
         # A head with its own bias (phi-2: V values) costs V more parameters than V x H.
         "has_bias": any(t.kind is TensorKind.PARAM and t.leaf == "bias" for t in component.tensors),
     }
@@ -268,32 +280,25 @@ def _map_lm_head(component: Component) -> list[Piece]:
 
 
 def _map_norm(component: Component, name: str = "norm") -> list[Piece]:
-    a = component.attrs
-    specs = {"hidden_size": a["hidden_size"], "has_bias": a["has_bias"]}
+    a = component.attrs_as(NormAttrs)
+    specs = {"hidden_size": a.hidden_size, "has_bias": a.has_bias}
     count = component.parameter_count
     if _layer_count("NormLayer", specs) == count:
         return [_supported(name, component, "NormLayer", specs, count)]
     return [_gap("unknown_" + name, component, "unknown", specs, count)]
 
 
-def _attention_candidates(
-    a: Mapping[str, Any], with_bias: bool
-) -> list[tuple[str, dict[str, Any]]]:
-    hidden, heads, kv_heads, head_dim = (
-        a["hidden_size"],
-        a["num_heads"],
-        a["num_kv_heads"],
-        a["head_dim"],
-    )
+def _attention_candidates(a: AttentionAttrs, with_bias: bool) -> list[tuple[str, dict[str, Any]]]:
+    hidden, heads, kv_heads, head_dim = a.hidden_size, a.num_heads, a.num_kv_heads, a.head_dim
     swa = {
         "hidden_size": hidden,
         "num_query_heads": heads,
         "num_kv_heads": kv_heads,
         "head_dim": head_dim,
-        "sliding_window": a["sliding_window"],
+        "sliding_window": a.sliding_window,
         "has_bias": with_bias,
     }
-    if a["sliding_window"] is not None:
+    if a.sliding_window is not None:
         return [("SlidingWindowAttentionLayer", swa)]
     candidates: list[tuple[str, dict[str, Any]]] = []
     if not with_bias:
@@ -321,20 +326,8 @@ def _attention_candidates(
 
 
 def _map_attention(component: Component) -> list[Piece]:
-    a = component.attrs
-    if a.get("variant") == "mla":
-        specs = {
-            key: a.get(key)
-            for key in (
-                "hidden_size",
-                "num_heads",
-                "q_lora_rank",
-                "kv_lora_rank",
-                "qk_nope_head_dim",
-                "qk_rope_head_dim",
-                "v_head_dim",
-            )
-        }
+    if isinstance(component.attrs, LatentAttentionAttrs):
+        specs = component.attrs.specs()
         return [
             _gap(
                 "attention",
@@ -345,26 +338,24 @@ def _map_attention(component: Component) -> list[Piece]:
                 variant="mla",
             )
         ]
-    variant = (
-        "sliding" if a["sliding_window"] is not None else ("chunked" if a["chunked"] else "full")
-    )
+    a = component.attrs_as(AttentionAttrs)
+    variant = a.window.value
     pieces: list[Piece] = []
-    bias = a["bias"]
-    weights = a["weight_params"]
-    biases = a["bias_params"]
-    all_bias = all(bias.values())
+    weights = a.weight_params
+    biases = a.bias_params
+    all_bias = a.bias.all
     fit = None
-    if not a["chunked"]:
+    if not a.chunked:
         if all_bias or biases == 0:
             fit = _first_fit(_attention_candidates(a, with_bias=all_bias), weights + biases)
         if fit is None and biases:
             fit = _first_fit(_attention_candidates(a, with_bias=False), weights)
             if fit is not None:
                 pieces_bias = {
-                    "hidden_size": a["hidden_size"],
-                    "d_q": a["d_q"],
-                    "d_kv": a["d_kv"],
-                    **{f"{p}_bias": on for p, on in bias.items()},
+                    "hidden_size": a.hidden_size,
+                    "d_q": a.d_q,
+                    "d_kv": a.d_kv,
+                    **a.bias.specs(),
                 }
                 bias_tensors = tuple(t for t in component.tensors if t.leaf == "bias")
                 pieces.append(
@@ -378,7 +369,7 @@ def _map_attention(component: Component) -> list[Piece]:
                         variant,
                     )
                 )
-    qk_norms = set(a["qk_norms"]) | set(a.get("gates", ()))
+    qk_norms = set(a.qk_norms) | set(a.gates)
     core_tensors = tuple(
         t for t in component.tensors if t.leaf in {"weight", "bias"} and t.name not in qk_norms
     )
@@ -393,14 +384,14 @@ def _map_attention(component: Component) -> list[Piece]:
         )
     else:
         specs = {
-            "hidden_size": a["hidden_size"],
-            "num_heads": a["num_heads"],
-            "num_kv_heads": a["num_kv_heads"],
-            "head_dim": a["head_dim"],
-            "sliding_window": a["sliding_window"],
+            "hidden_size": a.hidden_size,
+            "num_heads": a.num_heads,
+            "num_kv_heads": a.num_kv_heads,
+            "head_dim": a.head_dim,
+            "sliding_window": a.sliding_window,
         }
-        if "v_head_dim" in a:
-            specs["v_head_dim"] = a["v_head_dim"]
+        if a.v_head_dim is not None:
+            specs["v_head_dim"] = a.v_head_dim
         pieces = [
             _gap(
                 "attention",
@@ -412,76 +403,77 @@ def _map_attention(component: Component) -> list[Piece]:
                 variant,
             )
         ]
-    if a["gate_params"]:
+    if a.gate_params:
         specs = {
-            "hidden_size": a["hidden_size"],
-            "num_heads": a["num_heads"],
-            "head_dim": a["head_dim"],
+            "hidden_size": a.hidden_size,
+            "num_heads": a.num_heads,
+            "head_dim": a.head_dim,
         }
-        if "gate_width" in a:
-            specs["gate_width"] = a["gate_width"]
-        gate_tensors = _tensors_named(component, a.get("gates", ())) or core_tensors
+        if a.gate_width is not None:
+            specs["gate_width"] = a.gate_width
+        gate_tensors = _tensors_named(component, a.gates) or core_tensors
         pieces.append(
             _gap(
                 "attention_output_gate",
                 component,
                 "gated_attention",
                 specs,
-                a["gate_params"],
+                a.gate_params,
                 gate_tensors,
                 variant,
             )
         )
-    if a["sink_params"]:
-        specs = {"num_heads": a["num_heads"]}
+    if a.sink_params:
+        specs = {"num_heads": a.num_heads}
         pieces.append(
             _gap(
                 "attention_sinks",
                 component,
                 "attention_sinks",
                 specs,
-                a["sink_params"],
-                _tensors_named(component, a["sinks"]),
+                a.sink_params,
+                _tensors_named(component, a.sinks),
                 variant,
             )
         )
-    if a["qk_norm_params"]:
-        pieces.extend(_map_qk_norm(component, variant))
-    if a.get("relative_params"):
-        specs = {"num_heads": a["num_heads"]}
+    if a.qk_norm_params:
+        pieces.extend(_map_qk_norm(component, a, variant))
+    if a.relative_params:
+        specs = {"num_heads": a.num_heads}
         pieces.append(
             _gap(
                 "relative_position_bias",
                 component,
                 "relative_position_bias",
                 specs,
-                a["relative_params"],
-                _tensors_named(component, a["relative"]),
+                a.relative_params,
+                _tensors_named(component, a.relative),
                 variant,
             )
         )
-    if a.get("differential_params"):
-        specs = {"num_heads": a["num_heads"], "head_dim": a["head_dim"]}
+    if a.differential_params:
+        specs = {"num_heads": a.num_heads, "head_dim": a.head_dim}
         pieces.append(
             _gap(
                 "differential_attention",
                 component,
                 "differential_attention",
                 specs,
-                a["differential_params"],
-                _tensors_named(component, a["differential"]),
+                a.differential_params,
+                _tensors_named(component, a.differential),
                 variant,
             )
         )
-    return pieces + _leftover("unknown_attention_tensors", component, a)
+    return pieces + _leftover(
+        "unknown_attention_tensors", component, a.other_params, a.other_tensors
+    )
 
 
-def _map_qk_norm(component: Component, variant: str) -> list[Piece]:
-    a = component.attrs
-    norms = _tensors_named(component, a["qk_norms"])
+def _map_qk_norm(component: Component, a: AttentionAttrs, variant: str) -> list[Piece]:
+    norms = _tensors_named(component, a.qk_norms)
     widths = {t.name.split(".")[-2][0]: t.shape[0] for t in norms}
     # A norm over the whole projected vector is a NormLayer; one applied per head is not.
-    if widths.get("q") == a["d_q"] and widths.get("k") == a["d_kv"] and a["d_q"] and a["d_kv"]:
+    if widths.get("q") == a.d_q and widths.get("k") == a.d_kv and a.d_q and a.d_kv:
         pieces = []
         for letter, width in sorted(widths.items()):
             specs = {"hidden_size": width, "has_bias": False}
@@ -493,20 +485,20 @@ def _map_qk_norm(component: Component, variant: str) -> list[Piece]:
                         f"{letter}_norm", component, "NormLayer", specs, count, tensors, variant
                     )
                 )
-        if sum(p.specs["parameter_count"] for p in pieces) == a["qk_norm_params"]:
+        if sum(p.specs["parameter_count"] for p in pieces) == a.qk_norm_params:
             return pieces
     specs = {
-        "num_heads": a["num_heads"],
-        "num_kv_heads": a["num_kv_heads"],
-        "head_dim": a["head_dim"],
-        "norm_width": a["qk_norm_width"],
+        "num_heads": a.num_heads,
+        "num_kv_heads": a.num_kv_heads,
+        "head_dim": a.head_dim,
+        "norm_width": a.qk_norm_width,
     }
-    return [_gap("qk_norm", component, "qk_norm", specs, a["qk_norm_params"], norms, variant)]
+    return [_gap("qk_norm", component, "qk_norm", specs, a.qk_norm_params, norms, variant)]
 
 
-def _map_dense_mlp(component: Component, a: Mapping[str, Any], name: str = "mlp") -> list[Piece]:
-    hidden, inter = a["hidden_size"], a["intermediate_size"]
-    if a["gated"]:
+def _map_dense_mlp(component: Component, a: MlpAttrs, name: str = "mlp") -> list[Piece]:
+    hidden, inter = a.hidden_size, a.intermediate_size
+    if a.gated:
         candidate = ("GatedMLPLayer", {"hidden_size": hidden, "intermediate_size": inter})
     else:
         candidate = (
@@ -514,62 +506,62 @@ def _map_dense_mlp(component: Component, a: Mapping[str, Any], name: str = "mlp"
             {"hidden_size": hidden, "intermediate_size": inter, "num_projections": 2},
         )
     pieces: list[Piece] = []
-    if _layer_count(*candidate) == a["weight_params"]:
-        pieces.append(_supported(name, component, candidate[0], candidate[1], a["weight_params"]))
+    if _layer_count(*candidate) == a.weight_params:
+        pieces.append(_supported(name, component, candidate[0], candidate[1], a.weight_params))
     else:
         pieces.append(
-            _gap("unknown_" + name, component, "unknown", dict(candidate[1]), a["weight_params"])
+            _gap("unknown_" + name, component, "unknown", dict(candidate[1]), a.weight_params)
         )
-    if a["bias_params"]:
+    if a.bias_params:
         # With every projection biased: (num_projections - 1) x I + H values.
         specs = {
             "hidden_size": hidden,
             "intermediate_size": inter,
-            "num_projections": a.get("num_projections", 3 if a["gated"] else 2),
+            "num_projections": a.num_projections,
         }
         bias_tensors = tuple(t for t in component.tensors if t.leaf == "bias")
         pieces.append(
-            _gap(f"{name}_bias", component, "mlp_bias", specs, a["bias_params"], bias_tensors)
+            _gap(f"{name}_bias", component, "mlp_bias", specs, a.bias_params, bias_tensors)
         )
-    if a.get("activation_params"):
-        activation = _tensors_named(component, a["activation_tensors"])
-        specs = {"intermediate_size": inter, "num_parameters": a["activation_params"]}
+    if a.activation_params:
+        activation = _tensors_named(component, a.activation_tensors)
+        specs = {"intermediate_size": inter, "num_parameters": a.activation_params}
         pieces.append(
             _gap(
                 f"{name}_activation",
                 component,
                 "learned_activation",
                 specs,
-                a["activation_params"],
+                a.activation_params,
                 activation,
             )
         )
-    return pieces + _leftover(f"unknown_{name}_tensors", component, a)
+    return pieces + _leftover(f"unknown_{name}_tensors", component, a.other_params, a.other_tensors)
 
 
 def _map_moe(component: Component) -> list[Piece]:
-    a = component.attrs
-    hidden, inter, experts = a["hidden_size"], a["intermediate_size"], a["num_experts"]
-    shared = a["shared"]
+    a = component.attrs_as(MoEAttrs)
+    hidden, inter, experts = a.hidden_size, a.intermediate_size, a.num_experts
+    shared = a.shared
     shared_count = 0
     if (
         shared
-        and not shared["bias_params"]
+        and not shared.bias_params
         and inter
-        and shared["intermediate_size"] % inter == 0
-        and shared["num_projections"] == a["num_projections"]
+        and shared.intermediate_size % inter == 0
+        and shared.num_projections == a.num_projections
     ):
-        shared_count = shared["intermediate_size"] // inter
+        shared_count = shared.intermediate_size // inter
     base = {
         "hidden_size": hidden,
         "intermediate_size": inter,
         "num_experts": experts,
-        "top_k": a["top_k"],
+        "top_k": a.top_k,
         "num_shared_experts": shared_count,
-        "num_projections": a["num_projections"],
+        "num_projections": a.num_projections,
     }
-    core = a["expert_params"] + a["router_params"] + (a["shared_params"] if shared_count else 0)
-    biases = a["expert_bias_params"] + a["router_bias_params"]
+    core = a.expert_params + a.router_params + (a.shared_params if shared_count else 0)
+    biases = a.expert_bias_params + a.router_bias_params
     pieces: list[Piece] = []
     specs = {**base, "has_bias": bool(biases)}
     if _moe_count(specs) != core + biases and biases:
@@ -580,19 +572,17 @@ def _map_moe(component: Component) -> list[Piece]:
         )
         biases = 0
     exact = (
-        a["top_k"] is not None
-        and a.get("router_input_size", hidden) == hidden
-        and _moe_count(specs) == core + biases
+        a.top_k is not None and a.router_input_size == hidden and _moe_count(specs) == core + biases
     )
     if exact:
         pieces.insert(0, _supported("moe", component, "MoELayer", specs, core + biases))
     else:
         # Experts the catalog cannot reproduce exactly: a top-k the config leaves unset, experts
         # in a narrower latent space than the router reads, projections neither 2 nor 3 wide.
-        odd = {**specs, "router_input_size": a.get("router_input_size")}
+        odd = {**specs, "router_input_size": a.router_input_size}
         pieces.insert(0, _gap("moe", component, "nonstandard_moe", odd, core + biases))
-    if a.get("router_extra_params"):
-        extras = _tensors_named(component, a["router_extra_tensors"])
+    if a.router_extra_params:
+        extras = _tensors_named(component, a.router_extra_tensors)
         specs = {"num_experts": experts, "hidden_size": hidden}
         pieces.append(
             _gap(
@@ -600,13 +590,13 @@ def _map_moe(component: Component) -> list[Piece]:
                 component,
                 "moe_router_extras",
                 specs,
-                a["router_extra_params"],
+                a.router_extra_params,
                 extras,
             )
         )
     if shared and not shared_count:
         pieces.extend(_map_dense_mlp(component, shared, name="shared_expert"))
-    if a["shared_gate_params"]:
+    if a.shared_gate_params:
         gate_tensors = tuple(t for t in component.tensors if ".shared_expert_gate." in t.name)
         pieces.append(
             _gap(
@@ -614,11 +604,11 @@ def _map_moe(component: Component) -> list[Piece]:
                 component,
                 "shared_expert_gate",
                 {"hidden_size": hidden},
-                a["shared_gate_params"],
+                a.shared_gate_params,
                 gate_tensors,
             )
         )
-    return pieces + _leftover("unknown_moe_tensors", component, a)
+    return pieces + _leftover("unknown_moe_tensors", component, a.other_params, a.other_tensors)
 
 
 def _moe_count(specs: Mapping[str, Any]) -> int | None:
@@ -628,79 +618,81 @@ def _moe_count(specs: Mapping[str, Any]) -> int | None:
     return _layer_count("MoELayer", specs)
 
 
-_MIXER_SPECS = {
-    "mamba_mixer": (
-        "hidden_size",
-        "intermediate_size",
-        "state_size",
-        "conv_kernel",
-        "time_step_rank",
-    ),
-    "gated_delta_net": ("hidden_size", "in_proj_out", "conv_channels", "conv_kernel"),
-}
-
-
 def _map_mixer(component: Component, structure: Structure) -> list[Piece]:
-    a = component.attrs
-    specs = {key: a.get(key) for key in _MIXER_SPECS[component.kind]}
-    if component.kind == "gated_delta_net":
-        for key in (
-            "linear_num_key_heads",
-            "linear_num_value_heads",
-            "linear_key_head_dim",
-            "linear_value_head_dim",
-        ):
-            specs[key] = structure.arch.get(key)
-    return [_gap(component.kind, component, component.kind, specs, component.parameter_count)]
+    """A Mamba mixer or gated delta-net: one gap of its own kind, with the sizes it proposes."""
+    a = component.attrs_as(MixerAttrs)
+    kind = component.kind.value
+    specs: dict[str, Any]
+    if component.kind is ComponentKind.MAMBA_MIXER:
+        specs = {
+            "hidden_size": a.hidden_size,
+            "intermediate_size": a.intermediate_size,
+            "state_size": a.state_size,
+            "conv_kernel": a.conv_kernel,
+            "time_step_rank": a.time_step_rank,
+        }
+    else:
+        arch = structure.arch
+        specs = {
+            "hidden_size": a.hidden_size,
+            "in_proj_out": a.in_proj_out,
+            "conv_channels": a.conv_channels,
+            "conv_kernel": a.conv_kernel,
+            "linear_num_key_heads": arch.linear_num_key_heads,
+            "linear_num_value_heads": arch.linear_num_value_heads,
+            "linear_key_head_dim": arch.linear_key_head_dim,
+            "linear_value_head_dim": arch.linear_value_head_dim,
+        }
+    return [_gap(kind, component, kind, specs, component.parameter_count)]
 
 
 def _map_cross_attention(component: Component) -> list[Piece]:
-    a = component.attrs
-    if component.kind == "cross_attention_gate":
+    if component.kind is ComponentKind.CROSS_ATTENTION_GATE:
         return [
             _gap(
                 "cross_attention_gate", component, "cross_attention", {}, component.parameter_count
             )
         ]
+    a = component.attrs_as(AttentionAttrs)
     projections = [t for t in component.tensors if t.kind is TensorKind.PARAM and len(t.shape) == 2]
     specs = {
-        "hidden_size": a["hidden_size"],
-        "num_heads": a["num_heads"],
-        "num_kv_heads": a["num_kv_heads"],
-        "head_dim": a["head_dim"],
+        "hidden_size": a.hidden_size,
+        "num_heads": a.num_heads,
+        "num_kv_heads": a.num_kv_heads,
+        "head_dim": a.head_dim,
         "kv_input_size": max((t.shape[1] for t in projections), default=0),
-        "has_bias": any(a["bias"].values()),
+        "has_bias": a.bias.any,
     }
     return [_gap("cross_attention", component, "cross_attention", specs, component.parameter_count)]
 
 
 # Component kinds that are one gap each, with the component's attrs as specs.
 _WHOLE_GAPS = {
-    "recurrence": "recurrence",
-    "residual_scale": "residual_scale",
-    "relative_position_bias": "relative_position_bias",
-    "linear": "linear_projection",
-    "adapter": "adapter",
-    "mixture_of_attention": "mixture_of_attention_heads",
-    "sparse_attention_indexer": "sparse_attention_indexer",
-    "convolution": "convolution",
-    "patch_embedding": "patch_embedding",
-    "projector": "multimodal_projector",
-    "linear_attention": "linear_attention",
-    "hyper_connections": "hyper_connections",
-    "per_layer_embedding": "per_layer_embedding",
-    "short_convolution": "short_convolution",
-    "embedding_projection": "embedding_projection",
-    "lm_head_transform": "lm_head_transform",
+    ComponentKind.RECURRENCE: "recurrence",
+    ComponentKind.RESIDUAL_SCALE: "residual_scale",
+    ComponentKind.RELATIVE_POSITION_BIAS: "relative_position_bias",
+    ComponentKind.LINEAR: "linear_projection",
+    ComponentKind.ADAPTER: "adapter",
+    ComponentKind.MIXTURE_OF_ATTENTION: "mixture_of_attention_heads",
+    ComponentKind.SPARSE_ATTENTION_INDEXER: "sparse_attention_indexer",
+    ComponentKind.CONVOLUTION: "convolution",
+    ComponentKind.PATCH_EMBEDDING: "patch_embedding",
+    ComponentKind.PROJECTOR: "multimodal_projector",
+    ComponentKind.LINEAR_ATTENTION: "linear_attention",
+    ComponentKind.HYPER_CONNECTIONS: "hyper_connections",
+    ComponentKind.PER_LAYER_EMBEDDING: "per_layer_embedding",
+    ComponentKind.SHORT_CONVOLUTION: "short_convolution",
+    ComponentKind.EMBEDDING_PROJECTION: "embedding_projection",
+    ComponentKind.LM_HEAD_TRANSFORM: "lm_head_transform",
 }
+# Whole gaps named by their module, as a model may have several (one per layer input ...).
+_NAMED_BY_MODULE = {ComponentKind.HYPER_CONNECTIONS, ComponentKind.PER_LAYER_EMBEDDING}
 
 
 def _map_whole(component: Component) -> list[Piece]:
     kind = component.kind
-    name = kind
-    if kind in {"hyper_connections", "per_layer_embedding"}:
-        name = _module_entry_name(component.path)
-    specs = dict(component.attrs)
+    name = _module_entry_name(component.path) if kind in _NAMED_BY_MODULE else kind.value
+    specs = component.attrs.specs()
     return [_gap(name, component, _WHOLE_GAPS[kind], specs, component.parameter_count)]
 
 
@@ -722,35 +714,43 @@ def _entry_name(text: str) -> str:
 def _pieces(component: Component, structure: Structure) -> list[Piece]:
     """The pieces of one component; an encoder's entry names say which part they belong to."""
     pieces = _component_pieces(component, structure)
-    if component.part == TEXT:
+    if component.part is Part.TEXT:
         return pieces
     return [replace(piece, name=f"{component.part}_{piece.name}") for piece in pieces]
 
 
+_EMBEDDINGS = {
+    ComponentKind.EMBEDDING,
+    ComponentKind.POSITION_EMBEDDING,
+    ComponentKind.TOKEN_TYPE_EMBEDDING,
+    ComponentKind.LEARNED_EMBEDDING,
+}
+
+
 def _component_pieces(component: Component, structure: Structure) -> list[Piece]:
     kind = component.kind
-    if kind in {"embedding", "position_embedding", "token_type_embedding", "learned_embedding"}:
+    if kind in _EMBEDDINGS:
         return _map_embedding(component)
-    if kind == "embedding_table":
+    if kind is ComponentKind.EMBEDDING_TABLE:
         name = _module_entry_name(component.path)
         return [replace(piece, name=name) for piece in _map_embedding(component)]
-    if kind in {"cross_attention", "cross_attention_gate"}:
+    if kind in {ComponentKind.CROSS_ATTENTION, ComponentKind.CROSS_ATTENTION_GATE}:
         return _map_cross_attention(component)
     if kind in _WHOLE_GAPS:
         return _map_whole(component)
-    if kind == "lm_head":
+    if kind is ComponentKind.LM_HEAD:
         return _map_lm_head(component)
-    if kind == "norm":
+    if kind is ComponentKind.NORM:
         return _map_norm(component)
-    if kind == "attention":
+    if kind is ComponentKind.ATTENTION:
         return _map_attention(component)
-    if kind == "mlp":
-        return _map_dense_mlp(component, component.attrs)
-    if kind == "moe":
+    if kind is ComponentKind.MLP:
+        return _map_dense_mlp(component, component.attrs_as(MlpAttrs))
+    if kind is ComponentKind.MOE:
         return _map_moe(component)
-    if kind in _MIXER_SPECS:
+    if kind in {ComponentKind.MAMBA_MIXER, ComponentKind.GATED_DELTA_NET}:
         return _map_mixer(component, structure)
-    if kind == "buffers":
+    if kind is ComponentKind.BUFFERS:
         return []
     leaf = _module_entry_name(component.path)
     return [
@@ -880,13 +880,13 @@ def active_parameters(structure: Structure, entries: Sequence[LayerEntry]) -> in
     """Parameters used per token: the total minus the routed experts a token does not visit."""
     inactive = 0
     has_moe = False
-    for component in structure.of_kind("moe"):
-        a = component.attrs
-        if not a["num_experts"] or a["top_k"] is None:
+    for component in structure.of_kind(ComponentKind.MOE):
+        a = component.attrs_as(MoEAttrs)
+        if not a.num_experts or a.top_k is None:
             continue
         has_moe = True
-        per_expert = (a["expert_params"] + a["expert_bias_params"]) // a["num_experts"]
-        inactive += (a["num_experts"] - a["top_k"]) * per_expert
+        per_expert = (a.expert_params + a.expert_bias_params) // a.num_experts
+        inactive += (a.num_experts - a.top_k) * per_expert
     if not has_moe:
         return None
     return entries_parameter_total(entries) - inactive

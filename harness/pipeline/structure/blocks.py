@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
-from ..inventory import TensorRecord
+from ..inventory import TensorKind, TensorRecord
 from .attention import _attention, _mla
+from .attrs import Attrs, NoAttrs, NormAttrs, RecurrenceAttrs, ResidualScaleAttrs
 from .inner import _split_indexer, _split_norms
 from .mixers import _linear_attention, _mixer
 from .mlp import _dense_mlp_attrs
@@ -30,22 +30,24 @@ from .names import (
     MAMBA_BLOCKS,
     MLP_BLOCKS,
 )
-from .records import Component, Finding
-from .sizes import _layer_arch
+from .records import Component, ComponentKind, Finding
+from .sizes import ConfigSizes
 from .tensors import _is_norm, _named_like, _owner_class, _role, _sub
 
 __all__: list[str] = []
 
 
-def _special_block(block: str, records: Sequence[TensorRecord], layer_type: str) -> str | None:
+def _special_block(
+    block: str, records: Sequence[TensorRecord], layer_type: str
+) -> ComponentKind | None:
     """Kinds of layer-level blocks known by their name (and, for convolutions, module class)."""
     if _HYPER_CONNECTION.search(block):
-        return "hyper_connections"
+        return ComponentKind.HYPER_CONNECTIONS
     if _PER_LAYER_EMBEDDING.match(block) and not _NORM_NAME.search(block):
-        return "per_layer_embedding"
+        return ComponentKind.PER_LAYER_EMBEDDING
     convolution = any(r.module_class == "Conv1d" for r in records)
     if convolution and (block in {"conv", "short_conv"} or layer_type == "conv"):
-        return "short_convolution"
+        return ComponentKind.SHORT_CONVOLUTION
     return None
 
 
@@ -54,14 +56,14 @@ def _classify_block(
     index: int,
     block: str,
     records: list[TensorRecord],
-    arch: dict[str, Any],
+    arch: ConfigSizes,
     hidden: int,
     layer_types: Sequence[str],
     findings: list[Finding],
 ) -> list[Component]:
     module_class = _owner_class(records, path)
     layer_type = layer_types[index] if 0 <= index < len(layer_types) else "full_attention"
-    arch = _layer_arch(arch, index, layer_type)
+    arch = arch.for_layer(index, layer_type)
     items = _numbered_items(path, records)
     if items:  # a list of blocks of one kind (LongCat-Flash's self_attn.0 and self_attn.1)
         return [
@@ -79,7 +81,9 @@ def _classify_block(
             return [_mla(path, index, module_class, records, arch, hidden), *indexers]
         rest, norms = _split_norms(path, index, records)
         norms += indexers
-        kind = "attention" if block in ATTENTION_BLOCKS else "cross_attention"
+        kind = (
+            ComponentKind.ATTENTION if block in ATTENTION_BLOCKS else ComponentKind.CROSS_ATTENTION
+        )
         component = _attention(path, index, module_class, rest, arch, hidden, layer_type, findings)
         return [replace(component, kind=kind), *norms]
     if block in MLP_BLOCKS:
@@ -91,31 +95,32 @@ def _classify_block(
         )
     special = _special_block(block, records, layer_type)
     if special is not None:
-        attrs = _EXTRA_ATTRS[special](records, arch, hidden)
-        return [Component(special, path, index, module_class, tuple(records), attrs)]
+        extra = _EXTRA_ATTRS[special](records, arch, hidden)
+        return [Component(special, path, index, module_class, tuple(records), extra)]
     if block in LINEAR_ATTENTION_BLOCKS:
-        return [_mixer("gated_delta_net", path, index, module_class, records, arch)]
-    params = [r for r in records if r.kind == "param"]
+        return [_mixer(ComponentKind.GATED_DELTA_NET, path, index, module_class, records, arch)]
+    params = [r for r in records if r.kind is TensorKind.PARAM]
     layer_path = path.rpartition(".")[0]
     if (
         any(block.startswith(f"{name}_") for name in CROSS_ATTENTION_BLOCKS)
         and params
         and all(r.module_path == layer_path and len(r.shape) <= 1 for r in params)
     ):
-        return [Component("cross_attention_gate", path, index, module_class, tuple(records), {})]
+        gate = ComponentKind.CROSS_ATTENTION_GATE
+        return [Component(gate, path, index, module_class, tuple(records))]
     if ("Norm" in module_class or "norm" in block or block.startswith("ln")) and _is_norm(records):
-        attrs = {
-            "hidden_size": params[0].shape[0],
-            "has_bias": any(r.leaf == "bias" for r in params),
-        }
-        return [Component("norm", path, index, module_class, tuple(records), attrs)]
+        attrs: Attrs = NormAttrs(
+            hidden_size=params[0].shape[0], has_bias=any(r.leaf == "bias" for r in params)
+        )
+        return [Component(ComponentKind.NORM, path, index, module_class, tuple(records), attrs)]
     if params and _is_residual_scale(block, params):
-        attrs = {"num_parameters": sum(r.numel for r in params), "tensors": len(params)}
-        return [Component("residual_scale", path, index, module_class, tuple(records), attrs)]
+        attrs = ResidualScaleAttrs(num_parameters=sum(r.numel for r in params), tensors=len(params))
+        scale = ComponentKind.RESIDUAL_SCALE
+        return [Component(scale, path, index, module_class, tuple(records), attrs)]
     if params:
         context = _BlockContext(index, arch, hidden, layer_types, findings)
         return _unnamed_block(path, block, records, module_class, context)
-    return [Component("buffers", path, index, module_class, tuple(records), {})]
+    return [Component(ComponentKind.BUFFERS, path, index, module_class, tuple(records))]
 
 
 # Words of the scalars or vectors that gate or scale a residual branch.
@@ -135,7 +140,7 @@ def _mixer_block(
     block: str,
     records: list[TensorRecord],
     module_class: str,
-    arch: dict[str, Any],
+    arch: ConfigSizes,
     hidden: int,
     layer_types: Sequence[str],
     findings: list[Finding],
@@ -143,7 +148,7 @@ def _mixer_block(
 ) -> list[Component]:
     """A block named `mixer` holds whatever mixes the layer: a Mamba mixer, or (Nemotron-H's
     hybrid pattern) attention, an MLP or a mixture of experts, told apart by their tensors."""
-    params = [r for r in records if r.kind == "param"]
+    params = [r for r in records if r.kind is TensorKind.PARAM]
     roles = {_role(r, path)[0] for r in params if len(r.shape) == 2}
     ssm = any(r.leaf in {"A_log", "D", "dt_bias"} for r in params)
     if not ssm and _is_moe(path, records, arch, hidden):
@@ -155,7 +160,7 @@ def _mixer_block(
         )
     if not ssm and roles & (_UP | _GATE_UP) and roles & _DOWN:
         return _classify_block(path, index, "mlp", records, arch, hidden, layer_types, findings)
-    return [_mixer("mamba_mixer", path, index, module_class, records, arch)]
+    return [_mixer(ComponentKind.MAMBA_MIXER, path, index, module_class, records, arch)]
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,7 @@ class _BlockContext:
     """What classifying a block needs besides its own tensors."""
 
     index: int
-    arch: dict[str, Any]
+    arch: ConfigSizes
     hidden: int
     layer_types: Sequence[str]
     findings: list[Finding]
@@ -196,7 +201,7 @@ def _unnamed_block(
     an MLP whose projections are there, a convolution, else its sub-modules one by one (DBRX's
     norm_attn_norm holds attn, norm_1 and norm_2). What still has no kind stays one unknown."""
     index, arch, hidden = context.index, context.arch, context.hidden
-    params = [r for r in records if r.kind == "param"]
+    params = [r for r in records if r.kind is TensorKind.PARAM]
     if _is_moe(path, records, arch, hidden):
         rest, norms = _split_norms(path, index, records)
         return [_moe(path, index, module_class, rest, arch, hidden, context.findings), *norms]
@@ -214,26 +219,29 @@ def _unnamed_block(
             path, index, module_class, rest, arch, hidden, layer_type, context.findings
         )
         if _named_like(block, ("cross", "encdec", "encoder_attn")):
-            component = replace(component, kind="cross_attention")
+            component = replace(component, kind=ComponentKind.CROSS_ATTENTION)
         return [component, *norms]
     if block == "ff" or _named_like(
         block, ("mlp", "ffn", "feed_forward", "feedforward", "densereludense")
     ):
         rest, norms = _split_norms(path, index, records)
-        attrs = _dense_mlp_attrs(path, rest, hidden)
-        if attrs["weight_params"]:
-            return [Component("mlp", path, index, module_class, tuple(rest), attrs), *norms]
-    if _named_like(block, ("lru", "rnn", "recurrent", "recurrence")):
-        attrs = {"hidden_size": hidden, "num_parameters": sum(r.numel for r in params)}
-        return [Component("recurrence", path, index, module_class, tuple(records), attrs)]
+        mlp = _dense_mlp_attrs(path, rest, hidden)
+        if mlp.weight_params:
+            component = Component(ComponentKind.MLP, path, index, module_class, tuple(rest), mlp)
+            return [component, *norms]
+    kind: ComponentKind | None = None
+    attrs: Attrs = NoAttrs()
     matrices = [r for r in params if r.leaf == "weight" and len(r.shape) == 2]
-    if len(matrices) == 1 and {r.module_path for r in params} == {path}:
-        attrs = _projector_attrs(params)
-        return [Component("linear", path, index, module_class, tuple(records), attrs)]
     convolutions = [r for r in params if r.module_class.startswith("Conv") and r.leaf == "weight"]
-    if convolutions and {r.module_path for r in params} == {path}:
-        attrs = _convolution_attrs(convolutions[0], params)
-        return [Component("convolution", path, index, module_class, tuple(records), attrs)]
+    if _named_like(block, ("lru", "rnn", "recurrent", "recurrence")):
+        kind = ComponentKind.RECURRENCE
+        attrs = RecurrenceAttrs(hidden_size=hidden, num_parameters=sum(r.numel for r in params))
+    elif len(matrices) == 1 and {r.module_path for r in params} == {path}:
+        kind, attrs = ComponentKind.LINEAR, _projector_attrs(params)
+    elif convolutions and {r.module_path for r in params} == {path}:
+        kind, attrs = ComponentKind.CONVOLUTION, _convolution_attrs(convolutions[0], params)
+    if kind is not None:
+        return [Component(kind, path, index, module_class, tuple(records), attrs)]
     subs: dict[str, list[TensorRecord]] = {}
     own: list[TensorRecord] = []
     for record in records:
@@ -257,17 +265,16 @@ def _unnamed_block(
                 context.findings,
             )
         ]
-        if any(c.kind != "unknown" for c in found):
+        if any(c.kind is not ComponentKind.UNKNOWN for c in found):
             if own:
-                found.append(Component("unknown", path, index, module_class, tuple(own), {}))
+                unknown = ComponentKind.UNKNOWN
+                found.append(Component(unknown, path, index, module_class, tuple(own)))
             return found
-    return [Component("unknown", path, index, module_class, tuple(records), {})]
+    return [Component(ComponentKind.UNKNOWN, path, index, module_class, tuple(records))]
 
 
 # Words of block names that some rule understands; a wrapper holding one such block is opened.
 _ATTENTION_WORDS = ("attn", "attention", "self_att")
-
-
 _KNOWN_WORDS = (*_ATTENTION_WORDS, "mlp", "ffn", "feed_forward", "norm", "mixer", "mamba")
 
 
@@ -276,12 +283,11 @@ def _mlp_or_moe(
     index: int,
     module_class: str,
     records: list[TensorRecord],
-    arch: dict[str, Any],
+    arch: ConfigSizes,
     hidden: int,
     findings: list[Finding],
 ) -> Component:
     if _is_moe(path, records, arch, hidden):
         return _moe(path, index, module_class, records, arch, hidden, findings)
-    return Component(
-        "mlp", path, index, module_class, tuple(records), _dense_mlp_attrs(path, records, hidden)
-    )
+    attrs = _dense_mlp_attrs(path, records, hidden)
+    return Component(ComponentKind.MLP, path, index, module_class, tuple(records), attrs)

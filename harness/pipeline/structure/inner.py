@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from ..inventory import TensorRecord
+from ..inventory import TensorKind, TensorRecord
+from .attrs import AdapterAttrs, IndexerAttrs, NormAttrs
 from .names import _NORM_NAME, _QK_NORMS, _WRAPPERS
-from .records import Component
+from .records import Component, ComponentKind
+from .sizes import ConfigSizes
 from .tensors import _is_norm, _linear_out_in, _sub
 
 __all__: list[str] = []
 
 
 def _norm_component(path: str, index: int | None, records: Sequence[TensorRecord]) -> Component:
-    params = [r for r in records if r.kind == "param"]
+    params = [r for r in records if r.kind is TensorKind.PARAM]
     weight = next(r for r in params if r.leaf == "weight")
-    attrs = {"hidden_size": weight.shape[0], "has_bias": any(r.leaf == "bias" for r in params)}
-    return Component("norm", path, index, weight.module_class, tuple(records), attrs)
+    attrs = NormAttrs(hidden_size=weight.shape[0], has_bias=any(r.leaf == "bias" for r in params))
+    return Component(ComponentKind.NORM, path, index, weight.module_class, tuple(records), attrs)
 
 
 def _split_norms(
@@ -50,7 +51,7 @@ def _split_norms(
 
 
 def _split_indexer(
-    path: str, index: int, records: list[TensorRecord], arch: dict[str, Any]
+    path: str, index: int, records: list[TensorRecord], arch: ConfigSizes
 ) -> tuple[list[TensorRecord], list[Component]]:
     """A sparse-attention indexer inside an attention block (DeepSeek-V3.2's DSA `indexer`:
     its own small query/key projections that pick the top-k keys the attention reads) as a
@@ -59,18 +60,20 @@ def _split_indexer(
     if not found:
         return records, []
     indexer_path = f"{path}.indexer"
-    matrices = [r for r in found if r.kind == "param" and r.leaf == "weight" and len(r.shape) == 2]
-    attrs = {
-        "num_heads": arch.get("index_n_heads"),
-        "head_dim": arch.get("index_head_dim"),
-        "top_k": arch.get("index_topk"),
-        "linear_shapes": {
-            r.module_path[len(indexer_path) + 1 :]: list(_linear_out_in(r)) for r in matrices
-        },
-    }
-    component = Component(
-        "sparse_attention_indexer", indexer_path, index, found[0].module_class, tuple(found), attrs
+    matrices = [
+        r for r in found if r.kind is TensorKind.PARAM and r.leaf == "weight" and len(r.shape) == 2
+    ]
+    attrs = IndexerAttrs(
+        num_heads=arch.index_n_heads,
+        head_dim=arch.index_head_dim,
+        top_k=arch.index_topk,
+        # one entry per module, the last tensor of a path winning (as a dict keyed by it)
+        linear_shapes=tuple(
+            {r.module_path[len(indexer_path) + 1 :]: _linear_out_in(r) for r in matrices}.items()
+        ),
     )
+    kind = ComponentKind.SPARSE_ATTENTION_INDEXER
+    component = Component(kind, indexer_path, index, found[0].module_class, tuple(found), attrs)
     taken = {id(r) for r in found}
     return [r for r in records if id(r) not in taken], [component]
 
@@ -87,18 +90,20 @@ def _split_adapters(
         marked = next(
             (i for i, part in enumerate(relative) if "adapter" in part or "lora" in part), None
         )
-        if marked is None or record.kind != "param":
+        if marked is None or record.kind is not TensorKind.PARAM:
             rest.append(record)
             continue
         owners.setdefault(".".join([path, *relative[: marked + 1]]), []).append(record)
     found = []
     for module, group in owners.items():
         matrices = [r for r in group if r.leaf == "weight" and len(r.shape) == 2]
-        attrs = {
-            "linear_shapes": [list(_linear_out_in(m)) for m in matrices],
-            "has_bias": any(r.leaf == "bias" for r in group),
-        }
+        attrs = AdapterAttrs(
+            linear_shapes=tuple(_linear_out_in(m) for m in matrices),
+            has_bias=any(r.leaf == "bias" for r in group),
+        )
         found.append(
-            Component("adapter", module, index, group[0].module_class, tuple(group), attrs)
+            Component(
+                ComponentKind.ADAPTER, module, index, group[0].module_class, tuple(group), attrs
+            )
         )
     return rest, found

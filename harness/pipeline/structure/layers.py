@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from ..inventory import LAYER_STACKS, TensorRecord
 from .blocks import _classify_block
 from .mlp import _split_mlp
 from .moe import _expert_tensors, _is_router_name, _router_records
 from .names import _SPLIT_MLPS
-from .records import TEXT, Component, Finding
+from .records import Component, ComponentKind, Finding, Part
+from .sizes import ConfigSizes
 
 __all__: list[str] = []
 
@@ -52,7 +52,7 @@ def _layer_blocks(
 
 
 def _with_layer_level_moe(
-    blocks: dict[tuple[str, int, str], list[TensorRecord]], arch: dict[str, Any], hidden: int
+    blocks: dict[tuple[str, int, str], list[TensorRecord]], arch: ConfigSizes, hidden: int
 ) -> dict[tuple[str, int, str], list[TensorRecord]]:
     """Experts and their router set directly in the decoder layer, outside an MLP block (Gemma
     4's `layers.N.router` and `layers.N.experts`), become one MoE block under the experts' name."""
@@ -71,11 +71,11 @@ def _with_layer_level_moe(
 
 def _layer_components(
     blocks: dict[tuple[str, int, str], list[TensorRecord]],
-    arch: dict[str, Any],
+    arch: ConfigSizes,
     hidden: int,
     layer_types: Sequence[str],
     findings: list[Finding],
-    part: str = TEXT,
+    part: Part = Part.TEXT,
 ) -> list[Component]:
     """The components of every layer: split MLP halves, then each block by name or shape."""
     blocks = _with_layer_level_moe(blocks, arch, hidden)
@@ -100,15 +100,22 @@ def _layer_components(
         components.extend(
             _classify_block(path, index, block, records, arch, hidden, layer_types, findings)
         )
-    return [replace(c, part=part) for c in components] if part != TEXT else components
+    return [replace(c, part=part) for c in components] if part is not Part.TEXT else components
+
+
+# Model-level components that come first, in this order.
+_INPUT_EMBEDDINGS = (
+    ComponentKind.EMBEDDING,
+    ComponentKind.POSITION_EMBEDDING,
+    ComponentKind.TOKEN_TYPE_EMBEDDING,
+)
 
 
 def _component_order(component: Component) -> tuple[int, int, int]:
-    if component.part != TEXT:
+    if component.part is not Part.TEXT:
         return (3, component.layer_index if component.layer_index is not None else -1, 0)
-    rank = {"embedding": 0, "position_embedding": 1, "token_type_embedding": 2}.get(component.kind)
-    if rank is not None:
-        return (0, rank, 0)
+    if component.kind in _INPUT_EMBEDDINGS:
+        return (0, _INPUT_EMBEDDINGS.index(component.kind), 0)
     if component.layer_index is not None:
         return (1, component.layer_index, 0)
-    return (2, 1 if component.kind == "lm_head" else 0, 0)
+    return (2, 1 if component.kind is ComponentKind.LM_HEAD else 0, 0)

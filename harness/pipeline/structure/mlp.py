@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from ..inventory import TensorRecord
+from ..inventory import TensorKind, TensorRecord
+from .attrs import MlpAttrs
 from .inner import _split_norms
 from .names import _ACTIVATIONS, _DOWN, _GATE, _GATE_UP, _INNER_WRAPPERS, _UP
-from .records import Component
+from .records import Component, ComponentKind
 from .tensors import _linear_out_in, _out_features, _owner_class, _pick
 
 __all__: list[str] = []
 
 
-def _dense_mlp_attrs(path: str, records: Sequence[TensorRecord], hidden: int) -> dict[str, Any]:
+def _dense_mlp_attrs(path: str, records: Sequence[TensorRecord], hidden: int) -> MlpAttrs:
     """Sizes of a dense MLP from its projections' own weights; every other parameter is `other`."""
     known = _GATE | _UP | _DOWN | _GATE_UP
     weights: dict[str, TensorRecord] = {}
@@ -26,7 +26,7 @@ def _dense_mlp_attrs(path: str, records: Sequence[TensorRecord], hidden: int) ->
         role = parts[-2] if len(parts) >= 2 else ""
         if role in _INNER_WRAPPERS and len(parts) >= 3:
             role = parts[-3]
-        if record.kind != "param" or role not in known:
+        if record.kind is not TensorKind.PARAM or role not in known:
             continue
         if record.leaf == "weight" and len(record.shape) == 2 and role not in weights:
             weights[role] = record
@@ -51,30 +51,31 @@ def _dense_mlp_attrs(path: str, records: Sequence[TensorRecord], hidden: int) ->
         intermediate = down_in
     else:
         intermediate = _out_features(up)
-    params = sum(r.numel for r in records if r.kind == "param")
+    params = sum(r.numel for r in records if r.kind is TensorKind.PARAM)
     weight_params = sum(w.numel for w in weights.values())
     bias_params = sum(b.numel for b in biases)
     activation = [
         r
         for r in records
-        if r.kind == "param" and r.name[len(path) + 1 :].split(".")[0] in _ACTIVATIONS
+        if r.kind is TensorKind.PARAM and r.name[len(path) + 1 :].split(".")[0] in _ACTIVATIONS
     ]
     activation_params = sum(r.numel for r in activation)
     counted = {id(r) for r in (*weights.values(), *biases, *activation)}
     source = gate_up or up or _pick(weights, _GATE)
-    return {
-        "hidden_size": _linear_out_in(source)[1] if source is not None else hidden,
-        "intermediate_size": intermediate,
-        "gated": gated,
-        "num_projections": 3 if gated else 2,
-        "fused_gate_up": fused,
-        "weight_params": weight_params,
-        "bias_params": bias_params,
-        "other_params": params - weight_params - bias_params - activation_params,
-        "other_tensors": [r.name for r in records if r.kind == "param" and id(r) not in counted],
-        "activation_tensors": [r.name for r in activation],
-        "activation_params": activation_params,
-    }
+    return MlpAttrs(
+        hidden_size=_linear_out_in(source)[1] if source is not None else hidden,
+        intermediate_size=intermediate,
+        gated=gated,
+        num_projections=3 if gated else 2,
+        weight_params=weight_params,
+        bias_params=bias_params,
+        other_params=params - weight_params - bias_params - activation_params,
+        other_tensors=tuple(
+            r.name for r in records if r.kind is TensorKind.PARAM and id(r) not in counted
+        ),
+        activation_tensors=tuple(r.name for r in activation),
+        activation_params=activation_params,
+    )
 
 
 def _mlp_by_shape(
@@ -85,7 +86,7 @@ def _mlp_by_shape(
     matrices = [
         r
         for r in records
-        if r.kind == "param"
+        if r.kind is TensorKind.PARAM
         and r.leaf == "weight"
         and len(r.shape) == 2
         and r.module_path.count(".") == path.count(".") + 1
@@ -103,7 +104,9 @@ def _mlp_by_shape(
     weights = {"down_proj": down, **dict(zip(roles, ups, strict=True))}
     owners = {w.module_path for w in weights.values()}
     biases = [
-        r for r in records if r.kind == "param" and r.leaf == "bias" and r.module_path in owners
+        r
+        for r in records
+        if r.kind is TensorKind.PARAM and r.leaf == "bias" and r.module_path in owners
     ]
     return weights, biases
 
@@ -121,35 +124,34 @@ def _split_mlp(
     up_rest, up_norms = _split_norms(f"{prefix}.{up_block}", index, up_records)
     down_rest, down_norms = _split_norms(f"{prefix}.{down_block}", index, down_records)
     matrices = [
-        [r for r in rest if r.kind == "param" and r.leaf == "weight" and len(r.shape) == 2]
+        [r for r in rest if r.kind is TensorKind.PARAM and r.leaf == "weight" and len(r.shape) == 2]
         for rest in (up_rest, down_rest)
     ]
     records = [*up_rest, *down_rest]
     path = f"{prefix}.{up_block}"
     module_class = _owner_class(up_rest or list(up_records), path)
     if any(len(found) != 1 for found in matrices):
-        component = Component("unknown", path, index, module_class, tuple(records), {})
+        component = Component(ComponentKind.UNKNOWN, path, index, module_class, tuple(records))
         return [component, *up_norms, *down_norms]
     up, down = matrices[0][0], matrices[1][0]
     owners = {up.module_path, down.module_path}
     bias_params = sum(
         r.numel
         for r in records
-        if r.kind == "param" and r.leaf == "bias" and r.module_path in owners
+        if r.kind is TensorKind.PARAM and r.leaf == "bias" and r.module_path in owners
     )
     down_in = _linear_out_in(down)[1]
     fused = _out_features(up) == 2 * down_in
-    params = sum(r.numel for r in records if r.kind == "param")
-    attrs = {
-        "hidden_size": _linear_out_in(up)[1],
-        "intermediate_size": down_in if fused else _out_features(up),
-        "gated": fused,
-        "num_projections": 3 if fused else 2,
-        "fused_gate_up": fused,
-        "weight_params": up.numel + down.numel,
-        "bias_params": bias_params,
-        "other_params": params - up.numel - down.numel - bias_params,
-        "other_tensors": [],
-    }
-    component = Component("mlp", path, index, module_class, tuple(records), attrs)
+    params = sum(r.numel for r in records if r.kind is TensorKind.PARAM)
+    attrs = MlpAttrs(
+        hidden_size=_linear_out_in(up)[1],
+        intermediate_size=down_in if fused else _out_features(up),
+        gated=fused,
+        num_projections=3 if fused else 2,
+        weight_params=up.numel + down.numel,
+        bias_params=bias_params,
+        other_params=params - up.numel - down.numel - bias_params,
+        other_tensors=(),
+    )
+    component = Component(ComponentKind.MLP, path, index, module_class, tuple(records), attrs)
     return [component, *up_norms, *down_norms]

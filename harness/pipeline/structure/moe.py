@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from ..inventory import TensorRecord
+from ..inventory import TensorKind, TensorRecord
+from .attrs import MixtureOfAttentionAttrs, MoEAttrs
 from .mlp import _dense_mlp_attrs
 from .names import _SHARED
-from .records import Component, Finding
+from .records import Component, ComponentKind, Finding, FindingLevel
+from .sizes import ConfigSizes
 from .tensors import _below, _linear_out_in, _out_features, _sub
 
 __all__: list[str] = []
@@ -29,7 +30,7 @@ def _router_records(path: str, records: Sequence[TensorRecord]) -> list[TensorRe
     on the block (AFMoE's `expert_bias`)."""
     found = []
     for record in records:
-        if record.kind != "param":
+        if record.kind is not TensorKind.PARAM:
             continue
         below = _below(record, path)
         routing_bias = not below and record.leaf.endswith("_bias") and len(record.shape) == 1
@@ -39,13 +40,13 @@ def _router_records(path: str, records: Sequence[TensorRecord]) -> list[TensorRe
 
 
 def _expert_tensors(
-    path: str, records: Sequence[TensorRecord], arch: dict[str, Any], hidden: int
+    path: str, records: Sequence[TensorRecord], arch: ConfigSizes, hidden: int
 ) -> list[TensorRecord]:
     """Routed experts found by their shapes, whatever they are called: stacked 3-D weights
     [E, a, b]; 2-D weights [E*I, H] stacked in an `experts` module (DBRX); a list of experts
     (`experts.0.w1`). Empty when the block has no experts."""
     router = {id(r) for r in _router_records(path, records)}
-    params = [r for r in records if r.kind == "param" and id(r) not in router]
+    params = [r for r in records if r.kind is TensorKind.PARAM and id(r) not in router]
     stacked = [
         r
         for r in params
@@ -75,7 +76,7 @@ def _expert_tensors(
     return found if stacked or found else []
 
 
-def _is_moe(path: str, records: Sequence[TensorRecord], arch: dict[str, Any], hidden: int) -> bool:
+def _is_moe(path: str, records: Sequence[TensorRecord], arch: ConfigSizes, hidden: int) -> bool:
     """Routed experts: expert tensors, and a router or a module named `experts` holding them
     (3-D weights alone may be a Mamba mixer's per-head projections)."""
     experts = _expert_tensors(path, records, arch, hidden)
@@ -86,7 +87,7 @@ def _is_moe(path: str, records: Sequence[TensorRecord], arch: dict[str, Any], hi
     )
 
 
-def _expert_count(path: str, records: Sequence[TensorRecord], arch: dict[str, Any]) -> int:
+def _expert_count(path: str, records: Sequence[TensorRecord], arch: ConfigSizes) -> int:
     """Experts per MoE block: the leading dim of stacked weights, else the router's rows, else
     the number of listed experts, else the config's count."""
     router_rows = [
@@ -97,7 +98,9 @@ def _expert_count(path: str, records: Sequence[TensorRecord], arch: dict[str, An
     leading = [
         r.shape[0]
         for r in records
-        if r.kind == "param" and len(r.shape) == 3 and not r.module_class.startswith("Conv")
+        if r.kind is TensorKind.PARAM
+        and len(r.shape) == 3
+        and not r.module_class.startswith("Conv")
     ]
     if len(set(leading)) == 1:
         return leading[0]
@@ -113,7 +116,7 @@ def _expert_count(path: str, records: Sequence[TensorRecord], arch: dict[str, An
     }
     if listed:
         return len(listed)
-    configured = arch.get("num_experts")
+    configured = arch.num_experts
     return int(configured) if isinstance(configured, int) else 0
 
 
@@ -149,7 +152,7 @@ class _ExpertGroup:
 
 
 def _expert_group(
-    path: str, records: Sequence[TensorRecord], arch: dict[str, Any], hidden: int
+    path: str, records: Sequence[TensorRecord], arch: ConfigSizes, hidden: int
 ) -> _ExpertGroup:
     experts = _expert_tensors(path, records, arch, hidden)
     count = _expert_count(path, records, arch)
@@ -185,7 +188,7 @@ def _moe(
     index: int,
     module_class: str,
     records: list[TensorRecord],
-    arch: dict[str, Any],
+    arch: ConfigSizes,
     hidden: int,
     findings: list[Finding],
 ) -> Component:
@@ -197,22 +200,25 @@ def _moe(
     shared = [
         r
         for r in records
-        if r.kind == "param"
+        if r.kind is TensorKind.PARAM
         and id(r) not in taken
         and (_sub(r, path) in _SHARED or _sub(r, path).startswith("shared_expert"))
         and _sub(r, path) != "shared_expert_gate"
     ]
     shared_gate = [
-        r for r in records if _sub(r, path) == "shared_expert_gate" and r.kind == "param"
+        r for r in records if _sub(r, path) == "shared_expert_gate" and r.kind is TensorKind.PARAM
     ]
     # An output bias set directly on the block is added to every token's expert mix (JetMoE).
     experts += [
         r
         for r in records
-        if r.kind == "param" and not _below(r, path) and r.leaf == "bias" and id(r) not in taken
+        if r.kind is TensorKind.PARAM
+        and not _below(r, path)
+        and r.leaf == "bias"
+        and id(r) not in taken
     ]
     known = {id(r) for r in experts + router + shared + shared_gate}
-    other = [r for r in records if r.kind == "param" and id(r) not in known]
+    other = [r for r in records if r.kind is TensorKind.PARAM and id(r) not in known]
     model, width, projections = _expert_widths(group.matrices, hidden)
     expert_bias = sum(r.numel for r in experts if "bias" in r.leaf)
     router_weight = next(
@@ -225,39 +231,40 @@ def _moe(
         if (r.leaf == "bias" or r.leaf.endswith("_bias")) and r.shape == (count,)
     )
     router_weight_params = router_weight.numel if router_weight is not None else 0
-    configured = arch.get("num_experts")
+    configured = arch.num_experts
     if isinstance(configured, int) and count and configured != count:
         findings.append(
-            Finding("mismatch", path, f"num_experts: config {configured}, tensors {count}")
+            Finding(
+                FindingLevel.MISMATCH, path, f"num_experts: config {configured}, tensors {count}"
+            )
         )
     shared_sub = _sub(shared[0], path) if shared else ""
     shared_attrs = _dense_mlp_attrs(f"{path}.{shared_sub}", shared, model) if shared else None
-    attrs = {
-        "hidden_size": model,
-        "intermediate_size": width,
-        "num_experts": count,
-        "top_k": arch.get("experts_per_token"),
-        "num_projections": projections,
-        "router_input_size": _linear_out_in(router_weight)[1] if router_weight else 0,
-        "expert_params": sum(r.numel for r in experts) - expert_bias,
-        "expert_bias_params": expert_bias,
-        "router_params": router_weight_params,
-        "router_bias_params": router_bias,
-        "router_extra_params": sum(r.numel for r in router) - router_weight_params - router_bias,
-        "router_extra_tensors": [
+    attrs = MoEAttrs(
+        hidden_size=model,
+        intermediate_size=width,
+        num_experts=count,
+        top_k=arch.experts_per_token,
+        num_projections=projections,
+        router_input_size=_linear_out_in(router_weight)[1] if router_weight else 0,
+        expert_params=sum(r.numel for r in experts) - expert_bias,
+        expert_bias_params=expert_bias,
+        router_params=router_weight_params,
+        router_bias_params=router_bias,
+        router_extra_params=sum(r.numel for r in router) - router_weight_params - router_bias,
+        router_extra_tensors=tuple(
             r.name
             for r in router
             if r is not router_weight
             and not ((r.leaf == "bias" or r.leaf.endswith("_bias")) and r.shape == (count,))
-        ],
-        "shared": shared_attrs,
-        "shared_params": sum(r.numel for r in shared),
-        "shared_gate_params": sum(r.numel for r in shared_gate),
-        "other_params": sum(r.numel for r in other),
-        "other_tensors": [r.name for r in other],
-        "router_buffers": [r.name for r in records if r.kind == "buffer"],
-    }
-    return Component("moe", path, index, module_class, tuple(records), attrs)
+        ),
+        shared=shared_attrs,
+        shared_params=sum(r.numel for r in shared),
+        shared_gate_params=sum(r.numel for r in shared_gate),
+        other_params=sum(r.numel for r in other),
+        other_tensors=tuple(r.name for r in other),
+    )
+    return Component(ComponentKind.MOE, path, index, module_class, tuple(records), attrs)
 
 
 def _mixture_of_attention(
@@ -265,7 +272,7 @@ def _mixture_of_attention(
     index: int,
     module_class: str,
     records: list[TensorRecord],
-    arch: dict[str, Any],
+    arch: ConfigSizes,
     hidden: int,
 ) -> Component:
     """Attention whose query and output projections are routed experts (JetMoE's mixture of
@@ -273,16 +280,17 @@ def _mixture_of_attention(
     key/value projection beside them."""
     group = _expert_group(path, records, arch, hidden)
     taken = {id(r) for r in group.experts + group.router}
-    shared = [r for r in records if r.kind == "param" and id(r) not in taken]
+    shared = [r for r in records if r.kind is TensorKind.PARAM and id(r) not in taken]
     kv = next((r for r in shared if r.leaf == "weight" and len(r.shape) == 2), None)
-    attrs = {
-        "hidden_size": hidden,
-        "num_experts": group.count,
-        "top_k": arch.get("experts_per_token"),
-        "expert_matrices": [list(m) for m in group.matrices],
-        "kv_width": _out_features(kv),
-        "num_kv_heads": arch.get("num_kv_heads"),
-        "head_dim": arch.get("head_dim"),
-        "router_params": sum(r.numel for r in group.router),
-    }
-    return Component("mixture_of_attention", path, index, module_class, tuple(records), attrs)
+    attrs = MixtureOfAttentionAttrs(
+        hidden_size=hidden,
+        num_experts=group.count,
+        top_k=arch.experts_per_token,
+        expert_matrices=group.matrices,
+        kv_width=_out_features(kv),
+        num_kv_heads=arch.num_kv_heads,
+        head_dim=arch.head_dim,
+        router_params=sum(r.numel for r in group.router),
+    )
+    kind = ComponentKind.MIXTURE_OF_ATTENTION
+    return Component(kind, path, index, module_class, tuple(records), attrs)

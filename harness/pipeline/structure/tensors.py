@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..inventory import TensorRecord
+from ..inventory import TensorKind, TensorRecord
 from .names import _INNER_WRAPPERS, _K, _O, _Q, _V, _WRAPPERS
 
 __all__: list[str] = []
@@ -30,14 +30,18 @@ def _out_features(record: TensorRecord | None) -> int:
 
 def _matrix(records: Sequence[TensorRecord]) -> TensorRecord | None:
     return next(
-        (r for r in records if r.kind == "param" and r.leaf == "weight" and len(r.shape) == 2),
+        (
+            r
+            for r in records
+            if r.kind is TensorKind.PARAM and r.leaf == "weight" and len(r.shape) == 2
+        ),
         None,
     )
 
 
 def _is_norm(records: Sequence[TensorRecord]) -> bool:
     """A norm module holds a 1-D weight and at most a 1-D bias."""
-    params = [r for r in records if r.kind == "param"]
+    params = [r for r in records if r.kind is TensorKind.PARAM]
     return (
         bool(params)
         and any(r.leaf == "weight" for r in params)
