@@ -1130,11 +1130,30 @@ def _module_constants(tree: ast.Module) -> dict[str, ast.expr]:
     return constants
 
 
+def _imported_names(tree: ast.Module) -> dict[str, tuple[str, str]]:
+    """Names a module imports from another: local name -> (module's last part, its name there)."""
+    imported: dict[str, tuple[str, str]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module:
+            source = stmt.module.rpartition(".")[2]
+            for alias in stmt.names:
+                imported[alias.asname or alias.name] = (source, alias.name)
+    return imported
+
+
 def _scan_files(paths: list[Path]) -> dict[str, LayerClassInfo]:
+    trees = {path: _parse(path) for path in paths}
+    own = {path.stem: _module_constants(tree) for path, tree in trees.items()}
     sources: list[_ClassSource] = []
-    for path in paths:
-        tree = _parse(path)
-        constants = _module_constants(tree)
+    for path, tree in trees.items():
+        # A constant imported from another scanned file (`from .base import TENSOR`) reads as
+        # that file's value; the file's own assignments win.
+        constants = {
+            name: own[source][original]
+            for name, (source, original) in _imported_names(tree).items()
+            if original in own.get(source, {})
+        }
+        constants.update(own[path.stem])
         sources.extend(
             _ClassSource(node=node, module=path.stem, path=path, constants=constants)
             for node in tree.body

@@ -701,6 +701,25 @@ def test_get_supported_layers_scans_without_importing(layers_dir: Path) -> None:
     assert (boom.required, boom.optional) == (("experts",), {"top_k": 2})
 
 
+def test_a_constant_imported_from_a_scanned_file_reads_as_its_value(tmp_path: Path) -> None:
+    write(tmp_path, "names.py", 'EP = "expert_parallel"\nTP = "tensor_parallel"\n')
+    write(
+        tmp_path,
+        "routed.py",
+        """
+        from .names import EP as EXPERT, TP
+        from elsewhere import PP
+        TP = "tp_of_its_own"
+
+        class RoutedLayer:
+            SUPPORTED_PARALLELISM = frozenset({EXPERT, TP, PP})
+    """,
+    )
+    layers = get_supported_layers(tmp_path)
+    # its own assignment wins; a module not scanned leaves the name as written
+    assert layers["RoutedLayer"].supported_parallelism == {"expert_parallel", "tp_of_its_own", "PP"}
+
+
 def test_error_get_supported_layers_syntax_error(layers_dir: Path) -> None:
     write(layers_dir, "broken.py", "class GoodLayer:\n    pass\n\nclass BadLayer(:\n    pass\n")
     with pytest.raises(CatalogError, match=r"broken\.py: syntax error at line 4"):
