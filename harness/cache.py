@@ -96,6 +96,11 @@ CODE_MODULES: dict[str, tuple[str, ...]] = {
         "harness.pipeline.flops",
         "harness.pipeline.inventory",
         "harness.catalog.catalog",
+        "harness.catalog.base",
+        "harness.catalog.attention",
+        "harness.catalog.mlp",
+        "harness.catalog.moe",
+        "harness.catalog.no_matmul",
     ),
 }
 _IDENTITY_FIELDS = ("kind", "config_sha256", "revision", "trust_remote_code")

@@ -340,16 +340,24 @@ def test_flop_reports_are_cached_by_config_and_entries(
 
 def test_the_code_digest_names_the_modules_that_compute_each_result() -> None:
     from harness import api
-    from harness.catalog import GatedMLPLayer
+    from harness.catalog import CATALOG, instantiate
     from harness.pipeline import flops, inventory
 
     computed_by = {
         INSPECTION: (api.inspect_cached, inventory.inspect_resolved),
-        FLOPS: (api.flops_cached, flops.cross_check, GatedMLPLayer.flops),
+        FLOPS: (api.flops_cached, flops.cross_check, instantiate),
     }
     for kind, functions in computed_by.items():
         assert {f.__module__ for f in functions} <= set(CODE_MODULES[kind]), kind
         assert len(code_digest(*CODE_MODULES[kind])) == 64
+    # the FLOP formulas: every catalog class's module and its bases'
+    formulas = {
+        cls.__module__
+        for layer in CATALOG.values()
+        for cls in layer.__mro__
+        if cls.__module__.startswith("harness.")
+    }
+    assert formulas <= set(CODE_MODULES[FLOPS])
 
 
 def test_a_source_change_changes_the_code_digest(

@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Layer, LayerSet, Phase
+from .base import Layer, Phase
+from .targets import LayerSet
 
 __all__ = [
     "ELEMENTWISE_OPS_PER_VALUE",

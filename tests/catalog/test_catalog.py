@@ -543,6 +543,19 @@ def test_catalog_holds_the_eight_classes() -> None:
 def test_get_supported_layers_describes_own_classes() -> None:
     layers = get_supported_layers()
     assert {name for name, info in layers.items() if not info.abstract} == set(CATALOG)
+    # in the modules' order, as `harness layers` lists them
+    assert list(layers) == [
+        "Layer",
+        "AttentionLayer",
+        "GroupedQueryAttentionLayer",
+        "SlidingWindowAttentionLayer",
+        "MLPLayer",
+        "GatedMLPLayer",
+        "MoELayer",
+        "_NoMatmulLayer",
+        "NormLayer",
+        "EmbeddingLayer",
+    ]
     assert layers["Layer"].abstract
     assert layers["Layer"].required == ("layer_idx", "dtype")
     for name, cls in CATALOG.items():
@@ -553,8 +566,9 @@ def test_get_supported_layers_describes_own_classes() -> None:
         assert info.supported_parallelism == EXPECTED_PARALLELISM[name]
         assert info.docstring == cls.__doc__
         assert (info.spec_required, info.spec_optional) == spec_parameters(cls)
-        assert info.module == "catalog"
-        assert Path(info.path).name == "catalog.py"
+        # read from the file that defines the class
+        assert info.module == cls.__module__.rpartition(".")[2]
+        assert Path(info.path) == Path(inspect.getfile(cls)).resolve()
     assert layers["SlidingWindowAttentionLayer"].optional == {
         "sliding_window": None,
         "num_sinks": 0,
