@@ -101,6 +101,7 @@ CODE_MODULES: dict[str, tuple[str, ...]] = {
         "harness.catalog.mlp",
         "harness.catalog.moe",
         "harness.catalog.no_matmul",
+        "harness.catalog.formulas",  # the LM head gap's FLOPs
     ),
 }
 _IDENTITY_FIELDS = ("kind", "config_sha256", "revision", "trust_remote_code")

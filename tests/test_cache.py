@@ -341,11 +341,12 @@ def test_flop_reports_are_cached_by_config_and_entries(
 def test_the_code_digest_names_the_modules_that_compute_each_result() -> None:
     from harness import api
     from harness.catalog import CATALOG, instantiate
+    from harness.catalog.formulas import formula_for
     from harness.pipeline import flops, inventory
 
     computed_by = {
         INSPECTION: (api.inspect_cached, inventory.inspect_resolved),
-        FLOPS: (api.flops_cached, flops.cross_check, instantiate),
+        FLOPS: (api.flops_cached, flops.cross_check, instantiate, formula_for),
     }
     for kind, functions in computed_by.items():
         assert {f.__module__ for f in functions} <= set(CODE_MODULES[kind]), kind
