@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pkgutil
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -359,6 +360,9 @@ def test_the_code_digest_names_the_modules_that_compute_each_result() -> None:
         if cls.__module__.startswith("harness.")
     }
     assert formulas <= set(CODE_MODULES[FLOPS])
+    # every module of the flops step
+    step = {f"{flops.__name__}.{module.name}" for module in pkgutil.iter_modules(flops.__path__)}
+    assert step <= set(CODE_MODULES[FLOPS])
 
 
 def test_a_source_change_changes_the_code_digest(
