@@ -249,7 +249,8 @@ def test_report_sections_and_models(results: list[BuildResult], generated: dict[
     ]
     blocked = blocking_reports(generated)
     cased = {kind: ref for kind, ref in GAP_REFERENCES.items() if f"{kind}.md" in blocked}
-    # Kinds first met by the coverage sweep block no case; pipeline/test_structure.py renders them.
+    # Kinds first met by the coverage sweep block no case;
+    # pipeline/structure/test_gap_kinds.py renders them.
     assert {"lm_head", "multi_head_latent_attention", "mamba_mixer"} <= cased.keys()
     for kind, reference in cased.items():
         text = generated[f"{kind}.md"]

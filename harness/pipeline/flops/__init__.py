@@ -1,6 +1,6 @@
 """Cross-check the catalog's FLOPs against PyTorch's FlopCounterMode, on the meta device.
 
-The catalog's convention (harness/catalog/catalog.py): only matmuls count, 2·M·K·N per GEMM, as
+The catalog's convention (harness/catalog/base.py): only matmuls count, 2·M·K·N per GEMM, as
 `torch.utils.flop_counter.FlopCounterMode` counts them. `cross_check` proves it per model: it builds
 the model on the meta device (harness.pipeline.inventory.build_meta_model, no weights), runs one
 prefill forward pass of B=1 sequence of S tokens under `FlopCounterMode(display=False)`, reads the

@@ -40,8 +40,8 @@ READING_HINT = (
     "context_len)); pytorch = FlopCounterMode's count for the module at the entry's first layer, "
     "minus modules of other entries nested in it; diff = pytorch - catalog. A diff of 2·T·H·n is "
     "a GEMM of width n the formula lacks (positive) or adds (negative); a diff in the scores "
-    "grows with S_kv. Fix the class's flops() in harness/catalog/catalog.py, or the entry's specs "
-    "in harness/pipeline/mapping.py when the class is right and the specs are not."
+    "grows with S_kv. Fix the class's flops() in its module of harness/catalog/, or the entry's "
+    "specs in harness/pipeline/mapping/ when the class is right and the specs are not."
 )
 
 
