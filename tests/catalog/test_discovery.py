@@ -14,6 +14,7 @@ from harness.catalog import (
     get_supported_layers,
     spec_parameters,
 )
+from harness.catalog.catalog import LAYER_MODULES
 from harness.errors import CatalogError
 
 from .conftest import EXPECTED_PARALLELISM, write
@@ -22,19 +23,9 @@ from .conftest import EXPECTED_PARALLELISM, write
 def test_get_supported_layers_describes_own_classes() -> None:
     layers = get_supported_layers()
     assert {name for name, info in layers.items() if not info.abstract} == set(CATALOG)
-    # in the modules' order, as `harness layers` lists them
-    assert list(layers) == [
-        "Layer",
-        "AttentionLayer",
-        "GroupedQueryAttentionLayer",
-        "SlidingWindowAttentionLayer",
-        "MLPLayer",
-        "GatedMLPLayer",
-        "MoELayer",
-        "_NoMatmulLayer",
-        "NormLayer",
-        "EmbeddingLayer",
-    ]
+    # module by module in LAYER_MODULES' order, each in its order of definition
+    order = [(LAYER_MODULES.index(info.module), info.line) for info in layers.values()]
+    assert order == sorted(order) and next(iter(layers)) == "Layer"
     assert layers["Layer"].abstract
     assert layers["Layer"].required == ("layer_idx", "dtype")
     for name, cls in CATALOG.items():
