@@ -64,27 +64,15 @@ class Phase(str, Enum):
 
 
 PHASES: tuple[str, ...] = tuple(phase.value for phase in Phase)
-
-
 TENSOR = "tensor_parallel"
-
-
 CONTEXT = "context_parallel"
-
-
 SEQUENCE = "sequence_parallel"
-
-
 PIPELINE = "pipeline_parallel"
-
-
 EXPERT = "expert_parallel"
 
 
 # Constructor arguments that instantiate() supplies itself; they may not appear inside specs.
 _RESERVED_SPEC_KEYS: tuple[str, ...] = ("dtype", "parallelism")
-
-
 _METADATA_SPEC_KEYS: tuple[str, ...] = ("parameter_count",)
 
 

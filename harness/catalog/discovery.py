@@ -72,14 +72,8 @@ class _Undeclared:
 
 
 _UNSET = _Undeclared()
-
-
 _SET_BUILDERS = ("frozenset", "set", "tuple", "list")
-
-
 _ABSTRACT_BASES = ("ABC", "ABCMeta")
-
-
 _MAX_SOURCE_BYTES = 16 * 2**20  # a layer module is a few KB of Python
 
 

@@ -21,20 +21,10 @@ __all__ = [
 
 
 BATCH_SIZE = 1
-
-
 SEQ_LEN = 8
-
-
 ATTN_IMPLEMENTATION = "eager"
-
-
 EXPERTS_IMPLEMENTATION = "batched_mm"
-
-
 UNATTRIBUTED = "unattributed"
-
-
 READING_HINT = (
     "How to read it: catalog = the entry's class formula flops(B, S) (decode: flops(B, 1, "
     "context_len)); pytorch = FlopCounterMode's count for the module at the entry's first layer, "

@@ -20,8 +20,6 @@ __all__: list[str] = []
 
 
 _LAYER = re.compile(rf"(\.{DECODER_LAYERS}\.)(\d+)(?=\.|$)")
-
-
 _LAYER_COUNT_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
 
 

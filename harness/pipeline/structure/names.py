@@ -8,11 +8,7 @@ __all__: list[str] = []
 
 
 ATTENTION_BLOCKS = {"self_attn", "attention", "attn", "self_attention", "multi_head_attention"}
-
-
 MLP_BLOCKS = {"mlp", "feed_forward", "block_sparse_moe", "ffn", "shared_mlp", "experts", "moe"}
-
-
 CROSS_ATTENTION_BLOCKS = {
     "encoder_attn",
     "crossattention",
@@ -22,11 +18,7 @@ CROSS_ATTENTION_BLOCKS = {
 
 
 MAMBA_BLOCKS = {"mamba", "mixer"}
-
-
 LINEAR_ATTENTION_BLOCKS = {"linear_attn"}
-
-
 EMBEDDING_NAMES = {
     "embed_tokens",
     "embed_in",
@@ -39,27 +31,15 @@ EMBEDDING_NAMES = {
 
 
 POSITION_EMBEDDING_NAMES = {"wpe", "embed_positions", "position_embeddings", "positions_embed"}
-
-
 TOKEN_TYPE_EMBEDDING_NAMES = {"token_type_embeddings", "segment_embedding", "segment_emb"}
-
-
 LM_HEAD_NAMES = {"lm_head", "embed_out", "output"}
 
 
 # Output heads named otherwise; a module counts only when its weight is [vocab, hidden] or tied.
 _OTHER_HEAD_NAMES = {"decoder", "generator_lm_head", "lm_loss", "head"}
-
-
 _Q = {"q_proj", "query", "wq", "query_proj", "Wq", "q", "q_lin", "project_q"}
-
-
 _K = {"k_proj", "key", "wk", "key_proj", "Wk", "k", "k_lin", "project_k"}
-
-
 _V = {"v_proj", "value", "wv", "value_proj", "Wv", "v", "v_lin", "project_v"}
-
-
 _O = {
     "o_proj",
     "dense",
@@ -77,17 +57,9 @@ _O = {
 
 
 _QKV = {"qkv_proj", "query_key_value", "c_attn", "Wqkv", "qkv", "in_proj"}
-
-
 _MLA = {"q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj"}
-
-
 _QK_NORMS = {"q_norm", "k_norm", "q_layernorm", "k_layernorm"}
-
-
 _GATE = {"gate_proj", "w1", "wi_0", "w_0"}
-
-
 _UP = {
     "up_proj",
     "w3",
@@ -168,12 +140,6 @@ _HEAD_TRANSFORM_PARENTS = {"transform", "lm_head", "generator_predictions", "pre
 
 # Learned lambdas of differential attention (DiffLlama).
 _DIFFERENTIAL = re.compile(r"^lambda_[qk]\d$")
-
-
 _ACTIVATIONS = {"act_fn", "act", "activation"}
-
-
 _ROUTERS = {"gate", "router"}
-
-
 _SHARED = {"shared_experts", "shared_expert", "shared_mlp"}
