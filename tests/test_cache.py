@@ -346,8 +346,13 @@ def test_the_code_digest_names_the_modules_that_compute_each_result() -> None:
     from harness.pipeline import flops, inventory
 
     computed_by = {
-        INSPECTION: (api.inspect_cached, inventory.inspect_resolved),
-        FLOPS: (api.flops_cached, flops.cross_check, instantiate, formula_for),
+        INSPECTION: (
+            api.inspect_cached,
+            inventory.inspect_resolved,
+            cache.inspection_payload,
+            cache.inspection_from_payload,
+        ),
+        FLOPS: (api.flops_cached, flops.cross_check, instantiate, formula_for, cache.flops_payload),
     }
     for kind, functions in computed_by.items():
         assert {f.__module__ for f in functions} <= set(CODE_MODULES[kind]), kind
