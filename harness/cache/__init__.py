@@ -27,7 +27,15 @@ from .codecs import (
     inspection_from_payload,
     inspection_payload,
 )
-from .entries import KEY_FILE, CacheWriteWarning, Lookup, cached, read_entry, write_entry
+from .entries import (
+    KEY_FILE,
+    CacheWriteWarning,
+    Lookup,
+    LookupStatus,
+    cached,
+    read_entry,
+    write_entry,
+)
 from .keys import (
     CACHE_ENV,
     CODE_MODULES,
@@ -55,6 +63,7 @@ __all__ = [
     "CacheWriteWarning",
     "ClearResult",
     "Lookup",
+    "LookupStatus",
     "UncacheableError",
     "cache_dir",
     "cache_info",

@@ -15,13 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..enums import StrEnum
 from ..errors import OutputWriteError, printable
 from ..files import NotARegularFileError, read_regular_file
 from ..writers import atomic_write_text, create_private_file
 from .codecs import UncacheableError
 from .keys import _IDENTITY_FIELDS, CACHE_ENV, FORMAT_VERSION, CacheKey, cache_dir, entry_path
 
-__all__ = ["KEY_FILE", "CacheWriteWarning", "Lookup", "cached", "read_entry", "write_entry"]
+__all__ = [
+    "KEY_FILE",
+    "CacheWriteWarning",
+    "Lookup",
+    "LookupStatus",
+    "cached",
+    "read_entry",
+    "write_entry",
+]
 
 
 KEY_FILE = "hmac.key"
@@ -34,18 +43,28 @@ class CacheWriteWarning(UserWarning):
     """A result was computed but could not be stored; the next run computes it again."""
 
 
+class LookupStatus(StrEnum):
+    """What reading an entry found: a usable entry, none, or one that cannot be trusted."""
+
+    HIT = "hit"
+    MISSING = "missing"
+    CORRUPT = "corrupt"  # unreadable, not an entry, or its HMAC fails
+    STALE = "stale"  # another format, versions or code
+    MISMATCH = "mismatch"  # the file of another config, revision or remote-code flag
+
+
 @dataclass(frozen=True)
 class Lookup:
     """The outcome of reading one entry: hit, missing, corrupt, stale or mismatch, and why."""
 
-    status: str
+    status: LookupStatus
     payload: dict[str, Any] | None = None
     detail: str = ""
 
     @property
     def hit(self) -> bool:
         """True when the entry can be used."""
-        return self.status == "hit"
+        return self.status is LookupStatus.HIT
 
 
 def _compact(data: Any) -> str:
@@ -114,46 +133,58 @@ def read_entry(key: CacheKey, directory: Path) -> Lookup:
     try:
         data = read_regular_file(path, MAX_ENTRY_BYTES, follow_symlinks=False)
     except FileNotFoundError:
-        return Lookup("missing", detail=f"no entry at {path}")
+        return Lookup(LookupStatus.MISSING, detail=f"no entry at {path}")
     except OSError as exc:
-        return Lookup("corrupt", detail=f"{path} cannot be read: {exc.strerror or exc}")
+        return Lookup(LookupStatus.CORRUPT, detail=f"{path} cannot be read: {exc.strerror or exc}")
     try:
         secret = _secret(directory, create=False)
     except OSError as exc:
-        return Lookup("corrupt", detail=f"{path} is not trusted: {exc.strerror or exc}")
+        return Lookup(LookupStatus.CORRUPT, detail=f"{path} is not trusted: {exc.strerror or exc}")
     if len(data) > MAX_ENTRY_BYTES:
-        return Lookup("corrupt", detail=f"{path} is larger than any entry the harness writes")
+        return Lookup(
+            LookupStatus.CORRUPT, detail=f"{path} is larger than any entry the harness writes"
+        )
     if secret is None:
-        return Lookup("corrupt", detail=f"{path}: the cache has no key, so no entry is trusted")
+        return Lookup(
+            LookupStatus.CORRUPT, detail=f"{path}: the cache has no key, so no entry is trusted"
+        )
     head, _, body = data.partition(b"\n")
     try:
         header = json.loads(head)
     except (ValueError, RecursionError) as exc:
-        return Lookup("corrupt", detail=f"{path}: the header is not JSON: {exc}")
+        return Lookup(LookupStatus.CORRUPT, detail=f"{path}: the header is not JSON: {exc}")
     if not isinstance(header, dict) or not isinstance(header.get("key"), dict):
-        return Lookup("corrupt", detail=f"{path} is not a cache entry")
+        return Lookup(LookupStatus.CORRUPT, detail=f"{path} is not a cache entry")
     if header.get("format") != FORMAT_VERSION:
-        return Lookup("stale", detail=f"format {header.get('format')!r}, expected {FORMAT_VERSION}")
+        return Lookup(
+            LookupStatus.STALE, detail=f"format {header.get('format')!r}, expected {FORMAT_VERSION}"
+        )
     stored, expected = header["key"], key.as_dict()
     wrong = [name for name in _IDENTITY_FIELDS if stored.get(name) != expected[name]]
     if wrong:
-        return Lookup("mismatch", detail=f"{path} belongs to another key ({', '.join(wrong)})")
+        return Lookup(
+            LookupStatus.MISMATCH, detail=f"{path} belongs to another key ({', '.join(wrong)})"
+        )
     outdated = [name for name in expected if stored.get(name) != expected[name]]
     if outdated or set(stored) != set(expected):
-        return Lookup("stale", detail=f"{path} was made with other {', '.join(outdated) or 'keys'}")
+        return Lookup(
+            LookupStatus.STALE, detail=f"{path} was made with other {', '.join(outdated) or 'keys'}"
+        )
     body = body.removesuffix(b"\n")
     stored_mac = header.get("payload_hmac")
     if not isinstance(stored_mac, str) or not hmac.compare_digest(
         stored_mac, _mac(secret, key, body)
     ):
-        return Lookup("corrupt", detail=f"{path}: the payload does not match its HMAC (edited?)")
+        return Lookup(
+            LookupStatus.CORRUPT, detail=f"{path}: the payload does not match its HMAC (edited?)"
+        )
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        return Lookup("corrupt", detail=f"{path}: the payload is not JSON: {exc}")
+        return Lookup(LookupStatus.CORRUPT, detail=f"{path}: the payload is not JSON: {exc}")
     if not isinstance(payload, dict):
-        return Lookup("corrupt", detail=f"{path}: the payload is not an object")
-    return Lookup("hit", payload=payload)
+        return Lookup(LookupStatus.CORRUPT, detail=f"{path}: the payload is not an object")
+    return Lookup(LookupStatus.HIT, payload=payload)
 
 
 def write_entry(key: CacheKey, payload: dict[str, Any], directory: Path) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..enums import StrEnum
 from .cases import CHECKPOINT_FACT, CheckpointClaim, Claim, Fact, ModelCase
 from .config import BuildResult
 from .inventory import format_count
@@ -22,6 +23,7 @@ from .structure import (
 
 __all__ = [
     "CheckResult",
+    "FactStatus",
     "ParameterScope",
     "check_case",
     "check_checkpoint",
@@ -32,6 +34,14 @@ __all__ = [
 ]
 
 
+class FactStatus(StrEnum):
+    """How a fact came out: it holds, it fails, or it differs as the case states and explains."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    EXPECTED_DEVIATION = "expected-deviation"
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """One fact checked: expected, observed, relative difference, status and source."""
@@ -40,7 +50,7 @@ class CheckResult:
     expected: Any
     observed: Any
     difference: float | None  # relative, after the claim's expected_difference
-    status: str  # "pass", "fail" or "expected-deviation"
+    status: FactStatus
     source: str
     message: str
     expected_difference: int = 0  # a claim's stated published-minus-logical difference
@@ -51,7 +61,7 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         """True unless the fact failed."""
-        return self.status != "fail"
+        return self.status is not FactStatus.FAIL
 
     def as_json(self) -> dict[str, Any]:
         """A row of the config's `validation` list."""
@@ -60,7 +70,7 @@ class CheckResult:
             "expected": self.expected,
             "observed": self.observed,
             "difference": None if self.difference is None else round(self.difference, 6),
-            "status": self.status,
+            "status": self.status.value,
             "source": self.source,
         }
         if self.fact == CHECKPOINT_FACT:
@@ -234,7 +244,13 @@ def check_fact(
         ok = observed == fact.value
         message = f"{name}: expected {fact.value!r}, observed {observed!r} (source: {fact.source})"
         return CheckResult(
-            name, fact.value, observed, None, "pass" if ok else "fail", fact.source, message
+            name,
+            fact.value,
+            observed,
+            None,
+            FactStatus.PASS if ok else FactStatus.FAIL,
+            fact.source,
+            message,
         )
     if fact.value is None:
         return CheckResult(
@@ -242,7 +258,7 @@ def check_fact(
             None,
             observed,
             None,
-            "fail",
+            FactStatus.FAIL,
             fact.source,
             f"{name}: TODO claim: fill in the published value with its source "
             f"(the dry run gives {observed:,} = {format_count(observed)})"
@@ -255,7 +271,7 @@ def check_fact(
             fact.value,
             observed,
             None,
-            "fail",
+            FactStatus.FAIL,
             fact.source,
             f"{name}: the claim {fact.value:,} still has a TODO {' and '.join(unfilled)}; "
             "say where it is published and what it counts",
@@ -264,7 +280,11 @@ def check_fact(
     difference = (observed - logical) / logical
     ok = abs(difference) <= fact.tolerance
     explained = bool(fact.expected_difference) or fact.tolerance > 0.01
-    status = "fail" if not ok else ("expected-deviation" if explained else "pass")
+    status = (
+        FactStatus.FAIL
+        if not ok
+        else (FactStatus.EXPECTED_DEVIATION if explained else FactStatus.PASS)
+    )
     detail = (
         f" after the stated difference of {fact.expected_difference:+,} ({fact.reason})"
         if fact.expected_difference
@@ -310,7 +330,7 @@ def check_checkpoint(claim: CheckpointClaim, result: BuildResult) -> CheckResult
             None,
             built,
             None,
-            "fail",
+            FactStatus.FAIL,
             claim.source,
             f"{name}: TODO claim: {refresh_hint(hf_id)}, vendors checkpoint.json and prints the "
             f"filled claim (the dry run builds {built:,})",
@@ -343,7 +363,11 @@ def check_checkpoint(claim: CheckpointClaim, result: BuildResult) -> CheckResult
         )
     difference = (rec.predicted_total - claim.value) / claim.value
     deviates = bool(rec.terms) or bool(claim.unexplained)
-    status = "fail" if problems else ("expected-deviation" if deviates else "pass")
+    status = (
+        FactStatus.FAIL
+        if problems
+        else (FactStatus.EXPECTED_DEVIATION if deviates else FactStatus.PASS)
+    )
     detail = "; ".join(problems) if problems else "exact"
     message = (
         f"{name}: stored {claim.value:,} ({claim.scope}) = built {built:,} "
@@ -385,7 +409,7 @@ def check_case(case: ModelCase, result: BuildResult) -> list[CheckResult]:
 def validation_block(case: ModelCase, results: list[CheckResult]) -> dict[str, Any]:
     """The config's validated / validation_notes / validation_sources / validation fields."""
     failed = [r.fact for r in results if not r.passed]
-    deviations = [r.fact for r in results if r.status == "expected-deviation"]
+    deviations = [r.fact for r in results if r.status is FactStatus.EXPECTED_DEVIATION]
     notes = f"{len(results)} public facts checked, {len(failed)} failed"
     if failed:
         notes += f" ({', '.join(failed)})"

@@ -21,7 +21,7 @@ from ..errors import (
     UnknownModelTypeError,
 )
 from ..limits import check_built_config, check_config_values, check_inventory
-from .resolve import ResolvedConfig, is_pinned_revision, sha256_of
+from .resolve import ConfigSource, ResolvedConfig, is_pinned_revision, sha256_of
 
 __all__ = [
     "DECODER_LAYERS",
@@ -174,7 +174,7 @@ def inspect_config(
     resolved = ResolvedConfig(
         model=model or str(config.get("model_type") or "<memory>"),
         config=dict(config),
-        source="memory",
+        source=ConfigSource.MEMORY,
         sha256=sha256_of(text.encode("utf-8")),
     )
     return inspect_resolved(resolved, text_stack=text_stack)

@@ -13,6 +13,7 @@ from .json_text import MAX_CONFIG_BYTES, load_config_file, parse_config_text
 from .records import (
     CONFIG_FILE,
     SNAPSHOT_META_FILE,
+    ConfigSource,
     ResolvedConfig,
     is_hf_id,
     is_pinned_revision,
@@ -26,6 +27,7 @@ __all__ = [
     "CONFIG_FILE",
     "MAX_CONFIG_BYTES",
     "SNAPSHOT_META_FILE",
+    "ConfigSource",
     "ResolvedConfig",
     "case_snapshots_dir",
     "find_snapshots_dir",

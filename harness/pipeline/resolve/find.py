@@ -6,12 +6,18 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from ...errors import (
-    ConfigNotFoundError,
-)
+from ...errors import ConfigNotFoundError
 from .hub import get_remote_config, offline_requested
 from .json_text import load_config_file
-from .records import CONFIG_FILE, ResolvedConfig, _is_local, _shown, is_hf_id, sha256_of
+from .records import (
+    CONFIG_FILE,
+    ConfigSource,
+    ResolvedConfig,
+    _is_local,
+    _shown,
+    is_hf_id,
+    sha256_of,
+)
 from .snapshots import _from_snapshot, find_snapshots_dir
 
 __all__ = ["get_model_config"]
@@ -73,7 +79,7 @@ def _from_local_path(text: str, local: Path) -> ResolvedConfig:
     return ResolvedConfig(
         model=text,
         config=config,
-        source="file",
+        source=ConfigSource.FILE,
         sha256=sha256_of(data),
         hf_id=None,
         path=str(path),

@@ -8,13 +8,17 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from ...errors import (
-    ConfigNotFoundError,
-    GatedRepoError,
-    OfflineSnapshotMissingError,
-)
+from ...errors import ConfigNotFoundError, GatedRepoError, OfflineSnapshotMissingError
 from .json_text import load_config_file
-from .records import CONFIG_FILE, ResolvedConfig, _shown, is_hf_id, is_valid_revision, sha256_of
+from .records import (
+    CONFIG_FILE,
+    ConfigSource,
+    ResolvedConfig,
+    _shown,
+    is_hf_id,
+    is_valid_revision,
+    sha256_of,
+)
 
 __all__ = ["get_remote_config", "hub_offline", "offline_requested"]
 
@@ -133,7 +137,7 @@ def _from_hf_cache(hf_id: str, revision: str | None) -> ResolvedConfig | None:
     return ResolvedConfig(
         model=hf_id,
         config=config,
-        source="hf-cache",
+        source=ConfigSource.HF_CACHE,
         sha256=sha256_of(data),
         hf_id=hf_id,
         path=str(path),
@@ -191,7 +195,7 @@ def _from_hub(hf_id: str, revision: str | None, token: str | None) -> ResolvedCo
     return ResolvedConfig(
         model=hf_id,
         config=config,
-        source="hub",
+        source=ConfigSource.HUB,
         sha256=sha256_of(data),
         hf_id=hf_id,
         path=str(path),

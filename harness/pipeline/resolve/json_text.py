@@ -7,10 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ...errors import (
-    ConfigNotFoundError,
-    InvalidConfigError,
-)
+from ...errors import ConfigNotFoundError, InvalidConfigError
 from ...files import NotARegularFileError, read_regular_file
 
 __all__ = ["MAX_CONFIG_BYTES", "load_config_file", "parse_config_text"]

@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...enums import StrEnum
+
 __all__ = [
     "CONFIG_FILE",
     "SNAPSHOT_META_FILE",
+    "ConfigSource",
     "ResolvedConfig",
     "is_hf_id",
     "is_pinned_revision",
@@ -30,13 +33,23 @@ _PINNED = re.compile(r"[0-9a-f]{40}")
 _REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,254}")
 
 
+class ConfigSource(StrEnum):
+    """Where a config.json came from."""
+
+    SNAPSHOT = "snapshot"  # vendored in cases/configs
+    FILE = "file"  # a path given
+    HF_CACHE = "hf-cache"
+    HUB = "hub"
+    MEMORY = "memory"  # a dict held in memory (the coverage sweep, tests)
+
+
 @dataclass(frozen=True)
 class ResolvedConfig:
     """A config.json found for a model, with where it came from and its digest."""
 
     model: str
     config: dict[str, Any]
-    source: str  # "snapshot", "file", "hf-cache" or "hub"
+    source: ConfigSource
     sha256: str
     hf_id: str | None = None
     path: str | None = None
@@ -47,6 +60,9 @@ class ResolvedConfig:
     # The caller opted in to building the transformers class `architectures` names although
     # `auto_map` points at Hub code (Kimi-K2: kimi_k2 code, DeepseekV3ForCausalLM class).
     native_class: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", ConfigSource(self.source))
 
     @property
     def display_path(self) -> str:

@@ -8,11 +8,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ...errors import (
-    InvalidConfigError,
-)
+from ...errors import InvalidConfigError
 from .json_text import load_config_file
-from .records import CONFIG_FILE, SNAPSHOT_META_FILE, ResolvedConfig, _is_local, sha256_of
+from .records import (
+    CONFIG_FILE,
+    SNAPSHOT_META_FILE,
+    ConfigSource,
+    ResolvedConfig,
+    _is_local,
+    sha256_of,
+)
 
 __all__ = ["case_snapshots_dir", "find_snapshots_dir", "project_dir", "snapshot_dir_for"]
 
@@ -87,7 +92,7 @@ def _from_snapshot(hf_id: str, revision: str | None, snapshots: Path) -> Resolve
     return ResolvedConfig(
         model=hf_id,
         config=config,
-        source="snapshot",
+        source=ConfigSource.SNAPSHOT,
         sha256=digest,
         hf_id=hf_id,
         path=str(path),
