@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .catalog.formulas import ELEMENTWISE_OPS_PER_VALUE, FLOPS_TOLERANCE, Step, formula_for
-from .gap_references import GAP_REFERENCES, SOURCE_RELEASES, SOURCES_CHECKED, GapReference
+from .catalog.registry import GapKind, References, Strategy, gap_kind, proposed_classes, sources
 from .pipeline.inventory import TensorRecord
-from .pipeline.mapping import GAP_CLASSES, MISSING_TARGET_CLASS
 from .writers import holds, write_files
 
 if TYPE_CHECKING:
@@ -80,7 +79,8 @@ SKELETON_DTYPE = "bf16"
 PACKAGE_VARIABLE = "HARNESS_LAYERS_PACKAGE"
 DEFAULT_PACKAGE = "harness.catalog"
 _BF16_BYTES = 2
-_SEVERITY_RANK = {"HIGH": 0, "MEDIUM": 1, "LOW": 2}
+# What a report names as the proposed class of a kind that proposes none (missing_target_class).
+_EACH_ENTRY_CLASS = "the catalog class each entry names"
 # Decode context used for the MLA decode-FLOPs check and the constant-state checks.
 _DECODE_CONTEXT = 4096
 _LONG_CONTEXT = 131072
@@ -148,15 +148,31 @@ class BlockedModel:
 
 @dataclass(frozen=True)
 class GapKindReport:
-    """Everything one gap report shows: the kind, its reference notes and the models it blocks."""
+    """Everything one gap report shows: the kind's registry record and the models it blocks."""
 
     gap_kind: str
-    title: str
-    severity: str
-    proposed_class: str
-    summary: str
-    reference: GapReference | None
+    record: GapKind
     models: tuple[BlockedModel, ...]
+
+    @property
+    def title(self) -> str:
+        """The report's heading (the registry's title)."""
+        return self.record.title
+
+    @property
+    def severity(self) -> str:
+        """HIGH, MEDIUM or LOW."""
+        return self.record.severity.value
+
+    @property
+    def proposed_class(self) -> str:
+        """The class proposed for the kind, or what names it when the kind proposes none."""
+        return _proposed(self.record)
+
+    @property
+    def summary(self) -> str:
+        """What the component computes and why no catalog class reproduces it."""
+        return self.record.summary
 
     @property
     def file_name(self) -> str:
@@ -190,151 +206,11 @@ class GapKindReport:
 
     def rank_key(self) -> tuple[int, int, str]:
         """Index order: most models blocked first, then severity, then name."""
-        return (-self.models_blocked, _SEVERITY_RANK.get(self.severity, 3), self.gap_kind)
+        return (-self.models_blocked, self.record.severity.rank, self.gap_kind)
 
 
-# Kinds mapping.py can emit without a reference record: (title, severity, summary).
-_FALLBACKS: dict[str, tuple[str, str, str]] = {
-    "moe_bias": (
-        "Biases on routed experts or the router (moe_bias)",
-        "MEDIUM",
-        "The MoE block carries bias vectors that MoELayer's formula does not reproduce, so they "
-        "were split off into their own entry. No reference notes are recorded for this kind yet.",
-    ),
-    "nonstandard_attention": (
-        "Attention that no catalog attention class reproduces (nonstandard_attention)",
-        "MEDIUM",
-        "The attention projections do not match AttentionLayer, GroupedQueryAttentionLayer or "
-        "SlidingWindowAttentionLayer exactly (chunked attention, partial biases or unusual "
-        "widths). No reference notes are recorded for this kind yet.",
-    ),
-    "nonstandard_moe": (
-        "Mixture of experts that MoELayer does not reproduce (nonstandard_moe)",
-        "HIGH",
-        "A mixture-of-experts block whose experts, router and top-k were read from the shapes and "
-        "the config, but whose parameters MoELayer's formula (router H x E plus E equal experts of "
-        "2 or 3 projections) does not reproduce: experts working in a narrower latent width than "
-        "the router reads, experts of unequal sizes, a top-k the config leaves unset, or "
-        "projections neither 2 nor 3 wide. The specs give the widths read from the expert "
-        "tensors. No reference notes are recorded for this kind yet.",
-    ),
-    "moe_router_extras": (
-        "Learned router terms beyond the router matrix (moe_router_extras)",
-        "LOW",
-        "Per-expert or per-channel scales, norms or a router MLP's extra layers that a MoE block's "
-        "router holds beside its [E, H] matrix and bias; MoELayer's router is H x E (+ E) only. "
-        "They cost elementwise work per token. No reference notes are recorded for this kind yet.",
-    ),
-    "mixture_of_attention_heads": (
-        "Mixture of attention heads (mixture_of_attention_heads)",
-        "HIGH",
-        "Attention whose query and output projections are routed experts (JetMoE's MoA): a router "
-        "picks top-k expert projections per token while the key/value projection is shared. No "
-        "catalog attention class routes heads. No reference notes are recorded for this kind yet.",
-    ),
-    "sparse_attention_indexer": (
-        "Sparse-attention indexer (sparse_attention_indexer)",
-        "HIGH",
-        "The lightning indexer of DeepSeek-style sparse attention (DSA): small query/key "
-        "projections and per-head weights that score every cached key and select the top-k keys "
-        "the main attention then reads. It adds its own FLOPs and a small key cache per token, and "
-        "changes the main attention's cost from the full context to top-k keys. No reference notes "
-        "are recorded for this kind yet.",
-    ),
-    "convolution": (
-        "Convolution inside a block (convolution)",
-        "MEDIUM",
-        "A convolution module (depthwise or full) inside a layer or an encoder, outside the "
-        "patch embedding: spatial mixing in a vision stage, a positional convolution. No "
-        "reference notes are recorded for this kind yet.",
-    ),
-    "relative_position_bias": (
-        "Learned relative position bias (relative_position_bias)",
-        "LOW",
-        "A learned table or projection that turns relative positions into attention-score biases "
-        "(T5 buckets, ProphetNet, CPM-Ant): added to the scores, not a projection of the hidden "
-        "state. No reference notes are recorded for this kind yet.",
-    ),
-    "linear_projection": (
-        "A single linear projection standing alone (linear_projection)",
-        "MEDIUM",
-        "One dense matrix (with or without bias) that is a component by itself: a projection "
-        "between stacks, a shared block's output linear. MLPLayer models two or three "
-        "projections, so one matrix has no exact class. No reference notes are recorded for this "
-        "kind yet.",
-    ),
-    "adapter": (
-        "Adapter modules inside a block (adapter)",
-        "MEDIUM",
-        "Bottleneck adapters or low-rank adapters added to a block's projections (X-MOD's "
-        "language adapters, Zamba2's LoRA lists). No reference notes are recorded for this kind "
-        "yet.",
-    ),
-    "residual_scale": (
-        "Learned residual gates and scales (residual_scale)",
-        "LOW",
-        "Learned scalars or per-channel vectors that gate or scale a branch before it joins the "
-        "residual stream (tanh gates on cross-attention, per-channel residual scales). They cost "
-        "elementwise work only. No reference notes are recorded for this kind yet.",
-    ),
-    "recurrence": (
-        "Linear recurrence block (recurrence)",
-        "HIGH",
-        "A gated linear recurrence (RG-LRU and similar) that carries a fixed-size state per "
-        "sequence instead of a KV cache. No reference notes are recorded for this kind yet.",
-    ),
-    "patch_embedding": (
-        "Patch embedding of a vision encoder (patch_embedding)",
-        "MEDIUM",
-        "The convolution (or linear) that cuts an image into patches and projects each patch to "
-        "the encoder's width: a GEMM of (channels x patch area) by width per patch. It runs once "
-        "per image, not per text token. No reference notes are recorded for this kind yet.",
-    ),
-    "multimodal_projector": (
-        "Projector from an encoder into the text stack (multimodal_projector)",
-        "MEDIUM",
-        "The linears (and their norms' neighbours) that map an encoder's patch features, often "
-        "merged 2x2 or 4x4, to the text model's hidden size: a small MLP whose input and output "
-        "widths differ, so MLPLayer does not fit. It runs once per image token. No reference "
-        "notes are recorded for this kind yet.",
-    ),
-    MISSING_TARGET_CLASS: (
-        "Catalog classes the target layer set lacks (missing_target_class)",
-        "HIGH",
-        "The catalog computes these entries exactly, but the layer classes the config was built "
-        "for (`--layers-dir`) have no class of that name taking these specs, so the entries went "
-        "to unsupported_layer_types. Add the class (each entry names it) to that layer set.",
-    ),
-    "unknown": (
-        "Components the mapper could not classify (unknown)",
-        "HIGH",
-        "Tensors or modules that no mapping rule recognises; each entry's specs name the module "
-        "class. No reference notes are recorded for this kind yet.",
-    ),
-}
-_GENERIC_FALLBACK = ("MEDIUM", "No reference notes are recorded for this gap kind yet.")
-
-
-def _describe_kind(gap_kind: str) -> tuple[str, str, str, str, GapReference | None]:
-    """Title, severity, proposed class, summary and reference record of a gap kind."""
-    reference = GAP_REFERENCES.get(gap_kind)
-    if reference is not None:
-        return (
-            reference.title,
-            reference.severity,
-            reference.proposed_class,
-            reference.summary,
-            reference,
-        )
-    proposed = GAP_CLASSES.get(gap_kind, "UnknownLayer")
-    if gap_kind == MISSING_TARGET_CLASS:
-        proposed = "the catalog class each entry names"
-    if gap_kind in _FALLBACKS:
-        title, severity, summary = _FALLBACKS[gap_kind]
-    else:
-        severity, summary = _GENERIC_FALLBACK
-        title = f"Unsupported component ({gap_kind})"
-    return title, severity, proposed, summary, None
+def _proposed(record: GapKind) -> str:
+    return record.proposed_class or _EACH_ENTRY_CLASS
 
 
 def _model_label(result: BuildResult) -> str:
@@ -393,11 +269,10 @@ def collect_gaps(results: Iterable[BuildResult]) -> dict[str, GapKindReport]:
             )
     reports: dict[str, GapKindReport] = {}
     for kind in sorted(grouped):
-        title, severity, proposed, summary, reference = _describe_kind(kind)
         models = tuple(
             grouped[kind][label] for label in sorted(grouped[kind], key=lambda s: (s.lower(), s))
         )
-        reports[kind] = GapKindReport(kind, title, severity, proposed, summary, reference, models)
+        reports[kind] = GapKindReport(kind, gap_kind(kind), models)
     return reports
 
 
@@ -709,20 +584,14 @@ def _specs_section(report: GapKindReport) -> list[str]:
     ]
 
 
-def _release(repo: str) -> str:
-    release = SOURCE_RELEASES.get(repo)
-    commit = SOURCES_CHECKED.get(repo)
-    if release and commit and commit != release:
-        return f"{release}, commit {commit}"
-    return release or commit or "version not recorded"
-
-
-def _references_section(reference: GapReference | None) -> list[str]:
+def _references_section(record: GapKind) -> list[str]:
     lines = ["## References", ""]
+    reference: References | None = record.references
     if reference is None:
         return [
             *lines,
-            "References: none recorded yet (add a record to `harness/gap_references.py`).",
+            "References: none recorded yet (add them to "
+            f"`harness/catalog/gap_kinds/{record.kind}.toml`).",
             "",
         ]
     lines += ["### PyTorch ops", ""]
@@ -732,32 +601,32 @@ def _references_section(reference: GapReference | None) -> list[str]:
         ("vLLM", "vllm-project/vllm", reference.vllm),
         ("SGLang", "sgl-project/sglang", reference.sglang),
     ):
-        lines += [f"### {heading} ({_release(repo)})", ""]
+        lines += [f"### {heading} ({sources().release(repo)})", ""]
         if items:
             lines += _table(
                 ["Path", "Symbol", "What it does"],
-                [[_code(path), _code(symbol), _cell(what)] for path, symbol, what in items],
+                [[_code(item.path), _code(item.symbol), _cell(item.what)] for item in items],
             )
         else:
             lines.append("none recorded")
         lines.append("")
-    cited = (("Papers", reference.papers), ("Other references", reference.other_refs))
-    for heading, pairs in cited:
+    cited = (("Papers", reference.papers), ("Other references", reference.other))
+    for heading, citations in cited:
         lines += [f"### {heading}", ""]
-        lines += [f"- [{title}]({url})" for title, url in pairs] or ["- none recorded"]
+        lines += [f"- [{c.title}]({c.url})" for c in citations] or ["- none recorded"]
         lines.append("")
     return lines
 
 
-def _parallelism_section(reference: GapReference | None) -> list[str]:
+def _parallelism_section(strategies: Sequence[Strategy]) -> list[str]:
     lines = ["## Parallelism strategies", ""]
-    if reference is None or not reference.parallelism:
+    if not strategies:
         return [*lines, "None recorded yet.", ""]
     return [
         *lines,
         *_table(
             ["Strategy", "What is split", "Communication"],
-            [[_cell(a), _cell(b), _cell(c)] for a, b, c in reference.parallelism],
+            [[_cell(s.strategy), _cell(s.split), _cell(s.communication)] for s in strategies],
         ),
         "",
     ]
@@ -767,9 +636,12 @@ def _wrapped_block(language: str, text: str) -> list[str]:
     return [f"```{language}", *_wrap(text, 96), "```"]
 
 
-def _formulas_section(reference: GapReference | None) -> list[str]:
-    flops = reference.flops_formula if reference else "not recorded yet"
-    cache = reference.kv_cache_formula if reference else "not recorded yet"
+_NOT_RECORDED = "not recorded yet"
+
+
+def _formulas_section(record: GapKind) -> list[str]:
+    flops = record.flops_formula or _NOT_RECORDED
+    cache = record.kv_cache_formula or _NOT_RECORDED
     return [
         "## FLOPs",
         "",
@@ -784,7 +656,7 @@ def _formulas_section(reference: GapReference | None) -> list[str]:
 
 def _test_spec_section(report: GapKindReport) -> list[str]:
     lines = ["## Test-suite specification", ""]
-    items = list(report.reference.test_spec) if report.reference else []
+    items = list(report.record.test_suite)
     if items:
         lines += [f"{n}. {_prose(item)}" for n, item in enumerate(items, 1)]
     else:
@@ -845,9 +717,9 @@ def render_report(report: GapKindReport) -> str:
         *_models_section(report),
         *_tensors_section(report),
         *_specs_section(report),
-        *_references_section(report.reference),
-        *_parallelism_section(report.reference),
-        *_formulas_section(report.reference),
+        *_references_section(report.record),
+        *_parallelism_section(report.record.parallelism),
+        *_formulas_section(report.record),
         *_test_spec_section(report),
         *_skeleton_section(report),
     ]
@@ -858,7 +730,7 @@ def render_index(reports: Mapping[str, GapKindReport] | Iterable[GapKindReport])
     """The Markdown index: gap kinds ranked by models blocked, then severity, then name; then
     the kinds the mapper can emit that no report here has (their short reports)."""
     items = list(reports.values()) if isinstance(reports, Mapping) else list(reports)
-    unblocked = sorted(set(GAP_CLASSES) - {report.gap_kind for report in items})
+    unblocked = sorted(set(proposed_classes()) - {report.gap_kind for report in items})
     ranked = sorted(items, key=GapKindReport.rank_key)
     models: dict[str, list[GapKindReport]] = {}
     for report in ranked:
@@ -918,9 +790,14 @@ def render_index(reports: Mapping[str, GapKindReport] | Iterable[GapKindReport])
     if unblocked:
         rows = []
         for kind in unblocked:
-            title, severity, proposed, _, _ = _describe_kind(kind)
+            record = gap_kind(kind)
             rows.append(
-                [f"[`{kind}`]({kind}.md)", f"**{severity}**", _code(proposed), _cell(title)]
+                [
+                    f"[`{kind}`]({kind}.md)",
+                    f"**{record.severity.value}**",
+                    _code(_proposed(record)),
+                    _cell(record.title),
+                ]
             )
         lines += [
             "## Gap kinds no case has yet",
@@ -1016,9 +893,8 @@ def _docstring_text(text: str) -> str:
 
 
 def _skeleton_docstring(report: GapKindReport) -> list[str]:
-    reference = report.reference
-    flops = reference.flops_formula if reference else "not recorded yet"
-    cache = reference.kv_cache_formula if reference else "not recorded yet"
+    flops = report.record.flops_formula or _NOT_RECORDED
+    cache = report.record.kv_cache_formula or _NOT_RECORDED
 
     def paragraph(text: str, indent: str = "") -> list[str]:
         return _wrap(_docstring_text(text), 96, indent)
@@ -1242,30 +1118,30 @@ def generate_gap_files(results: Iterable[BuildResult]) -> dict[str, str]:
     `gap_report` link any build writes resolves."""
     reports = collect_gaps(results)
     files = {report.file_name: render_report(report) for report in reports.values()}
-    unblocked = sorted(kind for kind in GAP_CLASSES if kind not in reports)
+    unblocked = sorted(kind for kind in proposed_classes() if kind not in reports)
     for kind in unblocked:
         files[f"{kind}.md"] = render_unblocked_report(kind)
     files[INDEX_FILE] = render_index(reports)
     return dict(sorted(files.items()))
 
 
-def render_unblocked_report(gap_kind: str) -> str:
+def render_unblocked_report(kind: str) -> str:
     """The report of a gap kind no model case has yet: what it is, where it was seen, and what a
     full report needs (a case whose dry run has it)."""
-    title, severity, proposed, summary, reference = _describe_kind(gap_kind)
+    record = gap_kind(kind)
     lines = [
         GENERATED_MARKER,
         "",
-        f"# {title}",
+        f"# {record.title}",
         "",
-        f"- Gap kind: `{gap_kind}`",
-        f"- Severity: **{severity}**",
-        f"- Proposed class: `{proposed}`",
+        f"- Gap kind: `{kind}`",
+        f"- Severity: **{record.severity.value}**",
+        f"- Proposed class: `{_proposed(record)}`",
         "- Blocks no model case yet",
         "",
         "## Summary",
         "",
-        _prose(summary),
+        _prose(record.summary),
         "",
         "## Where it is seen",
         "",
@@ -1275,7 +1151,7 @@ def render_unblocked_report(gap_kind: str) -> str:
         "case for a released model that has it (`harness add`), and `harness gaps` writes the "
         "full report with exact numbers from its dry run.",
         "",
-        *_references_section(reference),
+        *_references_section(record),
     ]
     return "\n".join(lines).rstrip("\n") + "\n"
 

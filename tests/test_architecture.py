@@ -51,7 +51,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "harness.output",
             "harness.gaps",
-            "harness.gap_references",
             "harness.audit",
             "harness.coverage",
             "harness.coverage_gate",

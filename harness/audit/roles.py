@@ -15,8 +15,9 @@ from ..catalog import (
     Layer,
     LayerClassInfo,
 )
+from ..catalog.registry import proposed_class
 from ..pipeline.config import BuildResult
-from ..pipeline.mapping import GAP_CLASSES, MODEL_LEVEL
+from ..pipeline.mapping import MODEL_LEVEL
 from ..pipeline.structure import Component, Structure
 from .binding import _bind, _class_view, _unknown_class
 from .report import WARNING, AuditFinding, _finding
@@ -51,7 +52,7 @@ _GAP_KIND_ROLES: dict[str, tuple[str, bool]] = {
     "lm_head": ("lm_head", False),
 }
 _CLASS_ROLES: dict[str, tuple[str, bool]] = {
-    **{GAP_CLASSES[kind]: role for kind, role in _GAP_KIND_ROLES.items()},
+    **{proposed_class(kind): role for kind, role in _GAP_KIND_ROLES.items()},
     "EmbeddingLayer": ("embedding", False),
     "AttentionLayer": ("attention", False),
     "GroupedQueryAttentionLayer": ("attention", False),
@@ -162,7 +163,7 @@ def _role(name: str, class_name: str, stand_in_for: str | None = None) -> tuple[
         return _GAP_KIND_ROLES[stand_in_for]
     lowered = name.lower()
     base = _CLASS_ROLES.get(class_name)
-    if base is not None and class_name != GAP_CLASSES["unknown"]:
+    if base is not None and class_name != proposed_class("unknown"):
         role, addon = base
         if class_name == "EmbeddingLayer" and "pos" in lowered:
             return "position_embedding", False
