@@ -51,6 +51,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "harness.output",
             "harness.gaps",
+            "harness.gap_reports",
             "harness.audit",
             "harness.coverage",
             "harness.coverage_gate",
