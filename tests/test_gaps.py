@@ -722,8 +722,27 @@ def test_extract_skeletons_takes_only_python_fences() -> None:
     assert extract_skeletons(text) == ["a = 1\n", "b = 2\n\n"]
 
 
-def test_kinds_without_reference_records_use_the_fallback(results: list[BuildResult]) -> None:
-    """unknown, moe_bias and nonstandard_attention render with a fallback instead of failing."""
+def test_the_skeleton_template_holds_the_module_and_every_test_a_rule_selects(
+    monkeypatch: pytest.MonkeyPatch, results: list[BuildResult]
+) -> None:
+    """skeleton.py.tmpl: one module section, then the tests; a section no rule selects (a test
+    added to the template but not to the rules) is refused, not silently dropped."""
+    from string import Template
+
+    from harness.gap_reports import skeleton
+
+    sections = skeleton._template()
+    assert next(iter(sections)) == "module" and len(sections) == 8
+    report = collect_gaps(results)["lm_head"]
+    assert render_skeleton(report).count("\n\n\n@pytest.mark.parametrize") == 5
+    extra = {**sections, "test_new": Template("def test_new() -> None:\n    pass")}
+    monkeypatch.setattr(skeleton, "_template", lambda: extra)
+    with pytest.raises(ValueError, match=r"sections no rule selects: \['test_new'\]"):
+        render_skeleton(report)
+
+
+def test_kinds_without_reference_records_render_saying_so(results: list[BuildResult]) -> None:
+    """unknown, moe_bias and nonstandard_attention have no references in the registry."""
     reports = collect_gaps(fallback_results(results))
     assert {k: r.severity for k, r in reports.items()} == {
         "moe_bias": "MEDIUM",
