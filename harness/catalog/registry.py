@@ -41,6 +41,7 @@ __all__ = [
     "Strategy",
     "gap_kind",
     "gap_kinds",
+    "implied_role",
     "kind_of_class",
     "load_gap_kinds",
     "parse_gap_kind",
@@ -425,6 +426,18 @@ def proposed_class(kind: str) -> str:
 def proposed_classes() -> dict[str, str]:
     """Gap kind -> proposed class, for every kind that proposes one (the kinds mapping emits)."""
     return {k: r.proposed_class for k, r in gap_kinds().items() if r.proposed_class is not None}
+
+
+def implied_role(class_name: str, kind: str | None = None) -> CheckRole | None:
+    """What an entry is when nothing else is written: its gap kind's `[check]` role (the kind of a
+    stand-in or an unsupported entry), else its class's (a catalog class, or a gap's proposed
+    class picked up from the target layer set); None for a class neither knows."""
+    if kind is not None and kind in gap_kinds() and not gap_kinds()[kind].check.reads_class:
+        return gap_kinds()[kind].check
+    if class_name in CLASS_COMPONENTS:
+        return CheckRole(CLASS_COMPONENTS[class_name])
+    picked = kind_of_class(class_name)
+    return None if picked is None else gap_kinds()[picked].check
 
 
 def kind_of_class(class_name: str) -> str | None:
