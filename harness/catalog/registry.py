@@ -442,12 +442,7 @@ def implied_role(class_name: str, kind: str | None = None) -> CheckRole | None:
 
 def kind_of_class(class_name: str) -> str | None:
     """The gap kind whose proposed class this is (a picked-up gap class), else None."""
-    return _kinds_by_class().get(class_name)
-
-
-@cache
-def _kinds_by_class() -> dict[str, str]:
-    return {cls: kind for kind, cls in proposed_classes().items()}
+    return next((k for k, cls in proposed_classes().items() if cls == class_name), None)
 
 
 @cache

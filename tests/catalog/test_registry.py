@@ -3,11 +3,14 @@ malformed record file is refused naming the file and the field."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from harness.api import build_model_config
+from harness.audit.roles import _role
 from harness.catalog import registry
 from harness.catalog.formulas import GAP_FORMULAS
 from harness.catalog.registry import (
@@ -25,6 +28,8 @@ from harness.catalog.registry import (
 )
 from harness.catalog.registry import __file__ as REGISTRY_FILE
 from harness.errors import GapKindError
+from harness.gaps import extract_skeletons, generate_gap_files
+from harness.pipeline import mapping
 from harness.pipeline.mapping import MISSING_TARGET_CLASS
 
 from ..conftest import ROOT
@@ -168,3 +173,44 @@ def test_error_a_kind_without_a_record_says_which_file_to_add() -> None:
 def test_the_packaged_files_are_the_registry() -> None:
     assert set(gap_kinds()) == {p.stem for p in KINDS.glob("*.toml")}
     assert registry.gap_kinds() is gap_kinds()  # read once
+
+
+# --------------------------------------------------------------------------- adding a kind
+
+
+def test_a_new_kind_needs_only_its_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """docs/architecture.md, 'A gap kind': with its TOML file alone, a new kind gets its class
+    from the mapper's lookup, a report, a row in the index and a role in `harness check`."""
+    (tmp_path / "new_kind.toml").write_text(
+        GOOD.replace("TestKindLayer", "NewKindLayer").replace("A test kind", "A new kind")
+    )
+    kinds = {**gap_kinds(), **load_gap_kinds(tmp_path)}
+    monkeypatch.setattr(registry, "gap_kinds", lambda: kinds)
+
+    gpt2 = build_model_config("openai-community/gpt2", offline=True)
+    attention = next(c for c in gpt2.structure.components if c.kind == "attention")
+    piece = mapping._gap("new_part", attention, "new_kind", {}, 10)
+    assert (piece.class_name, piece.gap_kind, piece.supported) == (
+        "NewKindLayer",
+        "new_kind",
+        False,
+    )
+
+    entry = mapping.LayerEntry(
+        name="new_part",
+        class_name=piece.class_name,
+        count=12,
+        supported=False,
+        specs={"parameter_count": 10},
+        layer_indices=tuple(range(12)),
+        gap_kind="new_kind",
+        gap_report="gaps/new_kind.md",
+    )
+    files = generate_gap_files([dataclasses.replace(gpt2, entries=(*gpt2.entries, entry))])
+    report = files["new_kind.md"]
+    assert "# A new kind" in report and "- Proposed class: `NewKindLayer`" in report
+    assert "- Severity: **LOW**" in report and "[`new_kind`](new_kind.md)" in files["README.md"]
+    compile(extract_skeletons(report)[0], "test_new_kind.py", "exec")
+    assert "- Blocks no model case yet" in generate_gap_files([gpt2])["new_kind.md"]
+
+    assert _role({**entry.as_json(), "checkpoint_dtype": "bf16"}) == ("text", "attention", True)
