@@ -19,7 +19,9 @@ is measured is the text stack, chosen like this:
   and `get_output_embeddings()`, outside modules of another modality, are kept.
 
 Each record gives the parameters in `unknown` entries; the gate allows at most
-`MAX_UNKNOWN_SHARE` of them outside the allowlist.
+`MAX_UNKNOWN_SHARE` of them outside the allowlist. Each record also gives the errors of
+`harness check` of the generated config against its own dry run (`check_errors`), which the gate
+allows for no architecture.
 
 Some default configs do not build in transformers itself (a field the modeling code needs is left
 unset) or are inconsistent (query heads that do not divide the hidden size and no head width).
@@ -118,6 +120,8 @@ class ArchitectureResult:
     configured_layers: int | None = None
     # Breaches of the loader contract (harness.loader) by the generated config.
     loader_problems: tuple[str, ...] = ()
+    # Errors of `harness check` of the generated config against its own dry run.
+    check_errors: tuple[str, ...] = ()
     seconds: float = field(default=0.0, compare=False)
 
     @property
@@ -177,6 +181,7 @@ class ArchitectureResult:
             "default_error": self.default_error,
             "loads": self.loads,
             "loader_problems": list(self.loader_problems),
+            "check_errors": list(self.check_errors),
         }
         if timings:
             data["seconds"] = round(self.seconds, 2)
@@ -307,6 +312,8 @@ def _shipped_overrides() -> dict[str, Override]:
 
 
 def _measure(model_type: str, task: str, override: Override | None = None) -> ArchitectureResult:
+    from .audit import audit_config
+    from .audit.report import ERROR
     from .catalog.loader import loader_problems
     from .pipeline.config import build_from_inspection
     from .pipeline.inventory import inspect_config, quiet_transformers
@@ -341,6 +348,10 @@ def _measure(model_type: str, task: str, override: Override | None = None) -> Ar
     entries = result.entries
     structure = result.structure
     configured = structure.arch.num_layers
+    try:
+        check = tuple(f.line() for f in audit_config(result.config, result) if f.severity == ERROR)
+    except Exception as exc:  # recorded like any other error of the check
+        check = (_one_line("check", exc),)
     return ArchitectureResult(
         model_type,
         task,
@@ -358,6 +369,7 @@ def _measure(model_type: str, task: str, override: Override | None = None) -> Ar
         text_layers=structure.num_layers,
         configured_layers=configured if isinstance(configured, int) else None,
         loader_problems=tuple(problem.line() for problem in loader_problems(result.config)),
+        check_errors=check,
         seconds=time.perf_counter() - start,
     )
 
@@ -442,6 +454,7 @@ def summary(results: Sequence[ArchitectureResult]) -> dict[str, int]:
         "closes": sum(r.closes for r in results),
         "closes_without_override": sum(r.closes and not r.overrides for r in results),
         "loads": sum(r.loads for r in results),
+        "check_clean": sum(r.builds and not r.check_errors for r in results),
         "with_override": sum(bool(r.overrides) for r in results),
         "with_unknown": sum(bool(r.unknown) for r in results),
         "above_unknown_limit": sum((r.unknown_share or 0) > MAX_UNKNOWN_SHARE for r in results),
@@ -519,6 +532,7 @@ def results_from_json(data: Mapping[str, Any]) -> list[ArchitectureResult]:
                 text_layers=row.get("text_layers"),
                 configured_layers=row.get("configured_layers"),
                 loader_problems=tuple(row.get("loader_problems", ())),
+                check_errors=tuple(row.get("check_errors", ())),
             )
         )
     return results

@@ -2,8 +2,8 @@
 
 `gate_problems` checks a sweep's results against the allowlist and the override table of
 `harness.coverage`: at most `MAX_UNKNOWN_SHARE` of a type's parameters in `unknown` entries
-outside the allowlist, at most `MAX_ALLOWLISTED` entries, and no override a default config
-does not need.
+outside the allowlist, at most `MAX_ALLOWLISTED` entries, no override a default config does not
+need, and no `harness check` error for any build.
 """
 
 from __future__ import annotations
@@ -112,6 +112,12 @@ def gate_problems(
             "structure rules the architectures it holds instead of allowing more"
         )
     for result in results:
+        if result.check_errors:
+            problems.append(
+                f"{result.model_type}: `harness check` of its build gives "
+                f"{len(result.check_errors)} error(s), first: {result.check_errors[0]}; fix the "
+                "rule that misreads the build, or the build (no allowlist entry excuses this)"
+            )
         if passes(result) or result.model_type in allowed:
             continue
         why = result.error or (

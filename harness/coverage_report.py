@@ -88,6 +88,8 @@ def render_markdown(
         f"{counts['closes_without_override'] / total:.1%} |",
         f"| loads in the estimator (loader contract) | {counts['loads']} | "
         f"{counts['loads'] / total:.1%} |",
+        f"| `harness check` of the build gives 0 errors | {counts['check_clean']} | "
+        f"{counts['check_clean'] / total:.1%} |",
         f"| built with an override | {counts['with_override']} | "
         f"{counts['with_override'] / total:.1%} |",
         f"| with `unknown` components | {counts['with_unknown']} | "
@@ -135,7 +137,9 @@ def render_markdown(
             lines += [f"### {group}: {meaning} ({len(members)})", ""]
             lines += [f"- `{a.model_type}`: {_cell(a.reason)}" for a in members]
             lines.append("")
-    failures = [r for r in ordered if not r.closes or (r.builds and not r.loads)]
+    failures = [
+        r for r in ordered if not r.closes or (r.builds and not r.loads) or r.check_errors
+    ]
     if failures:
         lines += ["## Failures", ""]
         for result in failures:
@@ -143,6 +147,8 @@ def render_markdown(
                 f"accounting off by {result.accounting_difference:+,}"
                 if not result.closes
                 else "loader contract: " + "; ".join(result.loader_problems)
+                if not result.loads
+                else "harness check: " + "; ".join(result.check_errors)
             )
             lines.append(f"- `{result.model_type}`: {_cell(why)}")
         lines.append("")

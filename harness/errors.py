@@ -16,6 +16,7 @@ __all__ = [
     "CaseError",
     "CatalogError",
     "ConfigNotFoundError",
+    "GapKindError",
     "GatedRepoError",
     "HarnessError",
     "InvalidConfigError",
@@ -127,6 +128,10 @@ class ModelBuildError(HarnessError, RuntimeError):
 
 class CatalogError(HarnessError, ValueError):
     """A layer class is unknown, or specs do not bind to its constructor."""
+
+
+class GapKindError(HarnessError, ValueError):
+    """A gap kind has no record in the registry, or its record file is malformed (file, field)."""
 
 
 class SchemaValidationError(HarnessError, ValueError):

@@ -47,13 +47,32 @@ def snapshot_meta(hf_id: str) -> dict:
     return json.loads((SNAPSHOTS / hf_id / "snapshot.json").read_text())
 
 
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The inspection cache the tests share: each model is built once per session, not per test.
+
+    The cache is keyed by the config's bytes and the code that computed an entry, so sharing it
+    changes no result; tests of the cache itself use `empty_cache` instead.
+    """
+    return tmp_path_factory.mktemp("harness_cache")
+
+
+@pytest.fixture
+def empty_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An inspection cache of this test's own, empty at its start."""
+    folder = tmp_path_factory.mktemp("harness_cache")
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def _isolated_hub(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, session_cache: Path
 ) -> Iterator[None]:
-    """Empty HF and harness caches, offline: no test reads a dev's caches or the network."""
+    """An empty HF cache and the session's harness cache, offline: no test reads a dev's caches
+    or the network."""
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
-    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path_factory.mktemp("harness_cache")))
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(session_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.chdir(ROOT)

@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("structure", ("harness.pipeline.structure",)),
     ("catalog", ("harness.catalog",)),
     ("mapping", ("harness.pipeline.mapping",)),
-    ("config", ("harness.pipeline.config", "harness.pipeline.estimate")),
+    ("config", ("harness.pipeline.origin", "harness.pipeline.config", "harness.pipeline.estimate")),
     (
         "validation",
         (
@@ -53,7 +53,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "harness.output",
             "harness.gaps",
-            "harness.gap_references",
+            "harness.gap_reports",
             "harness.audit",
             "harness.coverage",
             "harness.coverage_gate",

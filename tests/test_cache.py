@@ -42,6 +42,12 @@ from harness.pipeline.resolve import get_model_config
 
 from .conftest import MODEL, TINY_LLAMA
 
+
+@pytest.fixture(autouse=True)
+def _own_cache(empty_cache: Path) -> Path:
+    """The cache's own tests start from an empty cache each, never the session's shared one."""
+    return empty_cache
+
 pytest_plugins = ["pytester"]
 
 KEY = CacheKey(

@@ -125,6 +125,26 @@ def test_error_gate_flags_a_config_mantiles_loader_would_not_load() -> None:
     assert problem.startswith("a fails the coverage gate (Mantile's loader would not load it: x:")
 
 
+def test_error_gate_flags_check_errors_whatever_the_allowlist_says() -> None:
+    """`harness check` of every build gives 0 errors (issue 15): no allowlist entry excuses it."""
+    line = "error   layer-count  attention: full-attention layers counted: expected 2, found 3"
+    wrong = dataclasses.replace(result("a"), check_errors=(line,))
+    assert wrong.as_json()["check_errors"] == [line]
+    for allowlist in ([], [entry("a")]):
+        assert (
+            f"a: `harness check` of its build gives 1 error(s), first: {line}; fix the rule that "
+            "misreads the build, or the build (no allowlist entry excuses this)"
+        ) in gate_problems([wrong], allowlist)
+    assert coverage.summary([wrong, result("b")])["check_clean"] == 1
+
+
+def test_every_built_architecture_checks_clean() -> None:
+    """`harness check` of each committed build against its own dry run gives 0 errors."""
+    rows = committed()["architectures"]
+    assert [row["model_type"] for row in rows if row["check_errors"]] == []
+    assert committed()["summary"]["check_clean"] == sum(row["builds"] for row in rows)
+
+
 def test_every_built_architecture_loads_in_the_estimator() -> None:
     """The loader contract holds for every committed architecture that builds."""
     built = [row for row in committed()["architectures"] if row["builds"]]

@@ -18,7 +18,7 @@ import pytest
 from harness import catalog
 from harness.api import build_model_config
 from harness.catalog import Layer
-from harness.gap_references import GAP_REFERENCES
+from harness.catalog.registry import gap_kinds, proposed_classes
 from harness.gaps import (
     GENERATED_MARKER,
     INDEX_FILE,
@@ -33,7 +33,7 @@ from harness.gaps import (
     write_gap_reports,
 )
 from harness.pipeline.config import BuildResult, entry_lists
-from harness.pipeline.mapping import GAP_CLASSES, LayerEntry
+from harness.pipeline.mapping import LayerEntry
 
 pytest_plugins = ["pytester"]
 
@@ -99,7 +99,7 @@ def fallback_results(results: list[BuildResult]) -> list[BuildResult]:
     def gap(name: str, kind: str, count: int, specs: dict[str, Any]) -> LayerEntry:
         return LayerEntry(
             name=name,
-            class_name=GAP_CLASSES[kind],
+            class_name=proposed_classes()[kind],
             count=count,
             supported=False,
             specs=specs,
@@ -177,9 +177,9 @@ def test_every_config_gap_link_exists(
 def test_every_kind_the_mapper_can_emit_has_a_report(generated: dict[str, str]) -> None:
     """A build of any model (not only the cases) links only to reports that exist: kinds no case
     has get a short report saying so, with no skeleton, listed apart in the index."""
-    assert {f"{kind}.md" for kind in GAP_CLASSES} <= set(generated)
+    assert {f"{kind}.md" for kind in proposed_classes()} <= set(generated)
     blocked = blocking_reports(generated)
-    for kind in GAP_CLASSES:
+    for kind in proposed_classes():
         text = generated[f"{kind}.md"]
         if f"{kind}.md" in blocked:
             continue
@@ -223,8 +223,7 @@ def test_index_ranks_every_kind_by_models_blocked(
         assert link == kind
         assert int(models) == len(blocked[kind]), kind
         assert f"- Severity: **{severity}**" in generated[f"{kind}.md"]
-        if kind in GAP_REFERENCES:
-            assert severity == GAP_REFERENCES[kind].severity
+        assert severity == gap_kinds()[kind].severity.value
     keys = [(-int(models), SEVERITY_ORDER[sev], kind) for _, kind, _, sev, models in rows]
     assert keys == sorted(keys)
     assert kinds[0] == "lm_head" and int(rows[0][4]) == len(results)
@@ -248,18 +247,23 @@ def test_report_sections_and_models(results: list[BuildResult], generated: dict[
         "## Generated pytest skeleton",
     ]
     blocked = blocking_reports(generated)
-    cased = {kind: ref for kind, ref in GAP_REFERENCES.items() if f"{kind}.md" in blocked}
+    cased = {
+        kind: record
+        for kind, record in gap_kinds().items()
+        if f"{kind}.md" in blocked and record.references is not None
+    }
     # Kinds first met by the coverage sweep block no case;
     # pipeline/structure/test_gap_kinds.py renders them.
     assert {"lm_head", "multi_head_latent_attention", "mamba_mixer"} <= cased.keys()
-    for kind, reference in cased.items():
+    for kind, record in cased.items():
         text = generated[f"{kind}.md"]
         positions = [text.index(section) for section in sections]
         assert positions == sorted(positions), kind
-        assert f"- Severity: **{reference.severity}**" in text
-        for path, symbol, _ in (*reference.vllm, *reference.sglang):
-            assert f"| `{path}` | `{symbol}` |" in text
-        for item in reference.test_spec:
+        assert f"- Severity: **{record.severity.value}**" in text
+        assert record.references is not None
+        for source in (*record.references.vllm, *record.references.sglang):
+            assert f"| `{source.path}` | `{source.symbol}` |" in text
+        for item in record.test_suite:
             assert item.replace("*", "\\*") in text
         table = text.split("## Models blocked")[1].split("## Example tensors")[0]
         listed = set(re.findall(r"^\| `([^`]+)` \| `", table, flags=re.MULTILINE))
@@ -297,7 +301,9 @@ def test_skeletons_compile_and_every_test_skips_for_the_stated_reason(
     tests skip naming the class."""
     reports = blocking_reports(generated)
     fallback = blocking_reports(generate_gap_files(fallback_results(results)))
-    reports.update({k: v for k, v in fallback.items() if k not in GAP_REFERENCES})
+    reports.update(
+        {k: v for k, v in fallback.items() if gap_kinds()[k.removesuffix(".md")].references is None}
+    )
     files: dict[str, str] = {}
     expected: dict[str, str] = {}
     for name, text in sorted(reports.items()):
@@ -307,7 +313,7 @@ def test_skeletons_compile_and_every_test_skips_for_the_stated_reason(
         compile(skeletons[0], f"test_{kind}.py", "exec")
         files[f"test_{kind}.py"] = skeletons[0]
         expected[f"test_{kind}.py"] = (
-            f"{GAP_CLASSES[kind]} is not in harness.catalog yet; see gaps/{kind}.md"
+            f"{proposed_classes()[kind]} is not in harness.catalog yet; see gaps/{kind}.md"
         )
     assert {"test_unknown.py", "test_moe_bias.py", "test_nonstandard_attention.py"} <= set(files)
 
@@ -717,8 +723,27 @@ def test_extract_skeletons_takes_only_python_fences() -> None:
     assert extract_skeletons(text) == ["a = 1\n", "b = 2\n\n"]
 
 
-def test_kinds_without_reference_records_use_the_fallback(results: list[BuildResult]) -> None:
-    """unknown, moe_bias and nonstandard_attention render with a fallback instead of failing."""
+def test_the_skeleton_template_holds_the_module_and_every_test_a_rule_selects(
+    monkeypatch: pytest.MonkeyPatch, results: list[BuildResult]
+) -> None:
+    """skeleton.py.tmpl: one module section, then the tests; a section no rule selects (a test
+    added to the template but not to the rules) is refused, not silently dropped."""
+    from string import Template
+
+    from harness.gap_reports import skeleton
+
+    sections = skeleton._template()
+    assert next(iter(sections)) == "module" and len(sections) == 8
+    report = collect_gaps(results)["lm_head"]
+    assert render_skeleton(report).count("\n\n\n@pytest.mark.parametrize") == 5
+    extra = {**sections, "test_new": Template("def test_new() -> None:\n    pass")}
+    monkeypatch.setattr(skeleton, "_template", lambda: extra)
+    with pytest.raises(ValueError, match=r"sections no rule selects: \['test_new'\]"):
+        render_skeleton(report)
+
+
+def test_kinds_without_reference_records_render_saying_so(results: list[BuildResult]) -> None:
+    """unknown, moe_bias and nonstandard_attention have no references in the registry."""
     reports = collect_gaps(fallback_results(results))
     assert {k: r.severity for k, r in reports.items()} == {
         "moe_bias": "MEDIUM",

@@ -1,6 +1,13 @@
-"""Roles: which component of the dry run an entry describes (embedding, attention, MLP, MoE, norm,
-LM head, mixers), read from its class, gap kind or name; and the dry run seen through the same
+"""Roles: which component of the dry run an entry describes, and the dry run seen through the same
 entry reader.
+
+A role is a kind of component of the structure step (`attention`, `mlp`, `patch_embedding` ...)
+in one part of the model (the text stack, or an encoder: `vision` ...), and an entry either stands
+for such a component or is a part split off one (`addon`: sinks, biases, q/k norms ...). What the
+harness wrote says it: the entry's `part`, `component` or `split_from` field, else its gap kind's
+`[check]` role in the registry (harness/catalog/gap_kinds/<kind>.toml), else its class
+(`implied_role`). Only an entry the harness did not write (no `layer_indices`: a hand-written
+config) is read by its name where its class does not say enough.
 """
 
 from __future__ import annotations
@@ -15,52 +22,25 @@ from ..catalog import (
     Layer,
     LayerClassInfo,
 )
-from ..pipeline.config import BuildResult
-from ..pipeline.mapping import GAP_CLASSES, MODEL_LEVEL
-from ..pipeline.structure import AttentionAttrs, Component, LatentAttentionAttrs, Structure
+from ..catalog.registry import CheckRole, implied_role, proposed_class
+from ..pipeline.config import BuildResult, entry_lists
+from ..pipeline.mapping import MODEL_LEVEL
+from ..pipeline.origin import written_kind
+from ..pipeline.structure import (
+    TEXT,
+    AttentionAttrs,
+    Component,
+    LatentAttentionAttrs,
+    Structure,
+)
 from .binding import _bind, _class_view, _unknown_class
 from .report import WARNING, AuditFinding, _finding
 
 __all__: list[str] = []
 
-_COMPONENT_ROLES = {
-    "embedding": "embedding",
-    "position_embedding": "position_embedding",
-    "lm_head": "lm_head",
-    "attention": "attention",
-    "mlp": "mlp",
-    "moe": "moe",
-    "norm": "norm",
-    "mamba_mixer": "mamba_mixer",
-    "gated_delta_net": "gated_delta_net",
-    "unknown": "other",
-}
-# (role, add-on): an add-on is a part the harness splits off a component (sinks, biases ...).
-_GAP_KIND_ROLES: dict[str, tuple[str, bool]] = {
-    "multi_head_latent_attention": ("attention", False),
-    "nonstandard_attention": ("attention", False),
-    "gated_attention": ("attention", True),
-    "attention_sinks": ("attention", True),
-    "attention_bias": ("attention", True),
-    "qk_norm": ("attention", True),
-    "mlp_bias": ("mlp", True),
-    "moe_bias": ("moe", True),
-    "shared_expert_gate": ("moe", True),
-    "mamba_mixer": ("mamba_mixer", False),
-    "gated_delta_net": ("gated_delta_net", False),
-    "lm_head": ("lm_head", False),
-}
-_CLASS_ROLES: dict[str, tuple[str, bool]] = {
-    **{GAP_CLASSES[kind]: role for kind, role in _GAP_KIND_ROLES.items()},
-    "EmbeddingLayer": ("embedding", False),
-    "AttentionLayer": ("attention", False),
-    "GroupedQueryAttentionLayer": ("attention", False),
-    "SlidingWindowAttentionLayer": ("attention", False),
-    "MLPLayer": ("mlp", False),
-    "GatedMLPLayer": ("mlp", False),
-    "MoELayer": ("moe", False),
-    "NormLayer": ("norm", False),
-}
+# Components that map to no entry (buffers hold no parameters).
+_NO_ENTRY = frozenset({"buffers"})
+# What a hand-written entry's name says when its class does not (first match wins).
 _NAME_ROLES: tuple[tuple[tuple[str, ...], tuple[str, bool]], ...] = (
     (("sink",), ("attention", True)),
     (("qk_norm", "q_norm", "k_norm"), ("attention", True)),
@@ -76,6 +56,7 @@ _NAME_ROLES: tuple[tuple[tuple[str, ...], tuple[str, bool]], ...] = (
     (("head", "output"), ("lm_head", False)),
 )
 _ADDON_WORD = re.compile(r"(^|_)(bias|gate|tensors)($|_)")
+# Message nouns of the roles a hand-written config has; any other role reads as its words.
 _NOUNS = {
     "attention": "attention layer",
     "mlp": "MLP layer",
@@ -86,8 +67,19 @@ _NOUNS = {
     "lm_head": "LM head",
     "mamba_mixer": "Mamba mixer",
     "gated_delta_net": "gated delta-net mixer",
-    "other": "component",
+    "unknown": "component",
 }
+
+
+def _noun(role: str) -> str:
+    return _NOUNS.get(role, role.replace("_", " "))
+
+
+def _role_order(key: tuple[str, str]) -> tuple[bool, str, int, str]:
+    """Text stack first, then parts by name; roles in the order of `_NOUNS`, then by name."""
+    part, role = key
+    rank = list(_NOUNS).index(role) if role in _NOUNS else len(_NOUNS)
+    return (part != TEXT, part, rank, role)
 
 
 @dataclass(frozen=True)
@@ -102,6 +94,7 @@ class _Entry:
     known: bool
     role: str
     addon: bool
+    part: str
     variant: str
     declared: int | None
     layer: Layer | None
@@ -125,6 +118,7 @@ class _Entry:
 class _Group:
     """Dry run: the instances of one role and variant (e.g. the 18 sliding-attention layers)."""
 
+    part: str
     role: str
     variant: str
     sizes: tuple[int, ...]
@@ -152,18 +146,31 @@ class _Group:
     @property
     def label(self) -> str:
         """`sliding-attention layers`, `norms` ... for messages."""
-        noun = _NOUNS.get(self.role, self.role)
+        noun = _noun(self.role)
         prefix = f"{self.variant}-" if self.variant and "+" not in self.variant else ""
-        return f"{prefix}{noun}s"
+        part = f"{self.part} " if self.part != TEXT else ""
+        return f"{part}{prefix}{noun}s"
 
 
-def _role(name: str, class_name: str, stand_in_for: str | None = None) -> tuple[str, bool]:
-    if stand_in_for in _GAP_KIND_ROLES:
-        return _GAP_KIND_ROLES[stand_in_for]
-    lowered = name.lower()
-    base = _CLASS_ROLES.get(class_name)
-    if base is not None and class_name != GAP_CLASSES["unknown"]:
-        role, addon = base
+def _role(raw: Mapping[str, Any]) -> tuple[str, str, bool]:
+    """(part, role, addon) of one entry, from what the harness wrote (module docstring)."""
+    part = raw["part"] if isinstance(raw.get("part"), str) else TEXT
+    if isinstance(raw.get("split_from"), str):
+        return part, raw["split_from"], True
+    if isinstance(raw.get("component"), str):
+        return part, raw["component"], False
+    name, class_name = raw["name"], raw["class"]
+    implied = implied_role(class_name, written_kind(raw))
+    if implied is not None and implied.component is not None and "layer_indices" in raw:
+        return part, implied.component, implied.addon
+    return (part, *_named_role(name.lower(), class_name, implied))
+
+
+def _named_role(lowered: str, class_name: str, implied: CheckRole | None) -> tuple[str, bool]:
+    """A hand-written entry: its class's role, refined by its name where the class cannot say
+    (a position embedding, q/k norms, a shared expert, biases and gates); else its name's."""
+    if implied is not None and implied.component and class_name != proposed_class("unknown"):
+        role, addon = implied.component, implied.addon
         if class_name == "EmbeddingLayer" and "pos" in lowered:
             return "position_embedding", False
         if class_name == "NormLayer" and re.search(r"(^|_)(qk|q|k)_?norm", lowered):
@@ -178,7 +185,7 @@ def _role(name: str, class_name: str, stand_in_for: str | None = None) -> tuple[
             if role in {"attention", "mlp", "moe"} and _ADDON_WORD.search(lowered):
                 return role, True
             return role, addon
-    return "other", False
+    return "unknown", False
 
 
 def _component_variant(component: Component) -> str:
@@ -197,12 +204,13 @@ def _variant(
     name: str,
     specs: Mapping[str, Any],
     indices: Sequence[int],
-    layer_variants: Mapping[int, str],
+    layer_variants: Mapping[tuple[str, int], str],
+    part: str,
 ) -> str:
     if role != "attention":
         return ""
-    if indices and all(index in layer_variants for index in indices):
-        variants = {layer_variants[index] for index in indices}
+    if indices and all((part, index) in layer_variants for index in indices):
+        variants = {layer_variants[(part, index)] for index in indices}
         return variants.pop() if len(variants) == 1 else "*"
     if class_name == "SlidingWindowAttentionLayer":
         return "sliding" if specs.get("sliding_window") is not None else "full"
@@ -220,7 +228,7 @@ def _read_entries(
     raw_entries: Sequence[Any],
     skip: set[int],
     layers: Mapping[str, LayerClassInfo] | None,
-    layer_variants: Mapping[int, str],
+    layer_variants: Mapping[tuple[str, int], str],
     findings: list[AuditFinding],
     *,
     loaded: bool = True,
@@ -239,7 +247,7 @@ def _read_entries(
         elif loaded:
             findings.append(_unknown_class(name, class_name, layers))
         stand_in = raw.get("stand_in_for") if isinstance(raw.get("stand_in_for"), str) else None
-        role, addon = _role(name, class_name, stand_in)
+        part, role, addon = _role(raw)
         listed = raw.get("layer_indices")
         valid = isinstance(listed, list) and all(
             isinstance(i, int) and not isinstance(i, bool) and i >= MODEL_LEVEL for i in listed
@@ -256,7 +264,8 @@ def _read_entries(
             known=view is not None,
             role=role,
             addon=addon,
-            variant=_variant(role, class_name, name, specs, indices, layer_variants),
+            part=part,
+            variant=_variant(role, class_name, name, specs, indices, layer_variants, part),
             declared=declared,
             layer=layer,
             layer_indices=indices,
@@ -281,30 +290,32 @@ def _read_entries(
 
 @dataclass(frozen=True)
 class _DryRun:
-    groups: dict[tuple[str, str], _Group]
+    groups: dict[tuple[str, str, str], _Group]  # (part, role, variant)
     addons: tuple[_Entry, ...]
     total: int
     structure: Structure
-    layer_variants: dict[int, str]
+    layer_variants: dict[tuple[str, int], str]
 
 
 def _dry_run_view(dry_run: BuildResult) -> _DryRun:
+    """The dry run's components grouped by part, role and variant, and its own entries read by
+    the same reader as the config's (from the config it wrote)."""
     structure = dry_run.structure
     layer_variants = {
-        c.layer_index: _component_variant(c)
-        for c in structure.of_kind("attention")
-        if c.layer_index is not None
+        (c.part.value, c.layer_index): _component_variant(c)
+        for c in structure.components
+        if c.kind == "attention" and c.layer_index is not None
     }
-    sizes: dict[tuple[str, str], list[int]] = {}
-    layers: dict[tuple[str, str], set[int]] = {}
-    windows: dict[tuple[str, str], set[int | None]] = {}
-    sinks: dict[tuple[str, str], list[int]] = {}
+    sizes: dict[tuple[str, str, str], list[int]] = {}
+    layers: dict[tuple[str, str, str], set[int]] = {}
+    windows: dict[tuple[str, str, str], set[int | None]] = {}
+    sinks: dict[tuple[str, str, str], list[int]] = {}
     for component in structure.components:
-        role = _COMPONENT_ROLES.get(component.kind)
-        if role is None:
+        if component.kind in _NO_ENTRY:
             continue
+        role = component.kind.value
         variant = _component_variant(component) if role == "attention" else ""
-        key = (role, variant)
+        key = (component.part.value, role, variant)
         sizes.setdefault(key, []).append(component.parameter_count)
         if component.layer_index is not None:
             layers.setdefault(key, set()).add(component.layer_index)
@@ -312,20 +323,22 @@ def _dry_run_view(dry_run: BuildResult) -> _DryRun:
             attention = _attention_attrs(component)
             windows.setdefault(key, set()).add(attention.sliding_window)
             sinks.setdefault(key, []).append(int(attention.sink_params or 0))
-    loaded = [entry.as_json() for entry in dry_run.entries if entry.supported]
-    declared = [entry.as_json() for entry in dry_run.entries if not entry.supported]
+    written = entry_lists(dry_run.config)
+    loaded = [raw for raw in written if raw["supported"]]
+    declared = [raw for raw in written if not raw["supported"]]
     entries = _read_entries(loaded, set(), None, layer_variants, []) + _read_entries(
         declared, set(), None, layer_variants, [], loaded=False
     )
     groups = {
         key: _Group(
-            role=key[0],
-            variant=key[1],
+            part=key[0],
+            role=key[1],
+            variant=key[2],
             sizes=tuple(values),
             layers=frozenset(layers.get(key, ())),
             windows=frozenset(windows.get(key, ())),
             sinks=tuple(sinks.get(key, ())),
-            core=tuple(e for e in entries if not e.addon and (e.role, e.variant) == key),
+            core=tuple(e for e in entries if not e.addon and (e.part, e.role, e.variant) == key),
         )
         for key, values in sizes.items()
     }
@@ -337,6 +350,7 @@ def _merge(groups: Sequence[_Group]) -> _Group:
     if len(groups) == 1:
         return groups[0]
     return _Group(
+        part=groups[0].part,
         role=groups[0].role,
         variant="+".join(g.variant for g in groups),
         sizes=tuple(size for g in groups for size in g.sizes),

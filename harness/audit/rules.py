@@ -18,9 +18,9 @@ from ..catalog import (
     SlidingWindowAttentionLayer,
 )
 from ..pipeline.config import BuildResult
-from ..pipeline.structure import Structure
+from ..pipeline.structure import TEXT, Structure
 from .report import CONFIG, ERROR, WARNING, AuditFinding, _finding, _numbers, _percent
-from .roles import _NOUNS, _DryRun, _Entry, _Group, _merge
+from .roles import _DryRun, _Entry, _Group, _merge, _noun, _role_order
 
 __all__ = ["REFERENCE_DTYPE", "REFERENCE_PREFILL_TOKENS"]
 
@@ -246,7 +246,7 @@ def _check_specs(entry: _Entry, group: _Group) -> list[AuditFinding]:
 
 def _explain_gap(entry: _Entry, group: _Group, addons: Sequence[_Entry]) -> str:
     parts = [
-        f"{a.name} {a.per_instance:,} per {_NOUNS.get(group.role, group.role)} ({a.class_name}"
+        f"{a.name} {a.per_instance:,} per {_noun(group.role)} ({a.class_name}"
         f"{', no Mantile class' if a.class_name not in CATALOG else ''})"
         for a in addons
         if a.per_instance and (not a.layer_indices or set(a.layer_indices) & group.layers)
@@ -311,6 +311,8 @@ def _check_entry_parameters(
 
 
 def _describe_norms(group: _Group, structure: Structure) -> str:
+    if group.part != TEXT:
+        return ""
     per_layer = sum(1 for c in structure.of_kind("norm") if c.layer_index is not None) // max(
         structure.num_layers, 1
     )
@@ -397,11 +399,16 @@ def _missing(group: _Group, structure: Structure) -> AuditFinding | None:
     return _finding(
         ERROR,
         "missing-component",
-        group.role,
+        _qualified(group.part, group.role),
         f"no entry for the model's {group.count} {group.label}: {_numbers(total, 0)}",
         total,
         0,
     )
+
+
+def _qualified(part: str, role: str) -> str:
+    """A role as findings name it: `attention`, or `vision_attention` outside the text stack."""
+    return role if part == TEXT else f"{part}_{role}"
 
 
 def _pair(
@@ -422,10 +429,11 @@ def _pair(
 
 
 def _check_addons(
-    role: str, config_addons: Sequence[_Entry], dry: _DryRun, config_has_core: bool
+    key: tuple[str, str], config_addons: Sequence[_Entry], dry: _DryRun, config_has_core: bool
 ) -> list[AuditFinding]:
     findings = []
-    model_addons = [a for a in dry.addons if a.role == role]
+    role = key[1] if key[0] == TEXT else f"{key[0]} {key[1]}"
+    model_addons = [a for a in dry.addons if (a.part, a.role) == key]
     matched: set[int] = set()
     for entry in config_addons:
         candidates = [
@@ -494,20 +502,21 @@ def _check_addons(
 
 def _check_roles(entries: Sequence[_Entry], dry: _DryRun) -> list[AuditFinding]:
     findings: list[AuditFinding] = []
-    roles = sorted(
-        {e.role for e in entries} | {role for role, _ in dry.groups},
-        key=lambda r: list(_NOUNS).index(r) if r in _NOUNS else len(_NOUNS),
+    keys = sorted(
+        {(e.part, e.role) for e in entries} | {(part, role) for part, role, _ in dry.groups},
+        key=_role_order,
     )
-    for role in roles:
-        core = [e for e in entries if e.role == role and not e.addon]
-        addons = [e for e in entries if e.role == role and e.addon]
+    for key in keys:
+        part, role = key
+        core = [e for e in entries if (e.part, e.role) == key and not e.addon]
+        addons = [e for e in entries if (e.part, e.role) == key and e.addon]
         config_groups: dict[str, list[_Entry]] = {}
         for entry in core:
             config_groups.setdefault(entry.variant, []).append(entry)
-        dry_groups = {variant: g for (r, variant), g in dry.groups.items() if r == role}
+        dry_groups = {v: g for (p, r, v), g in dry.groups.items() if (p, r) == key}
         pairs, extra, missing = _pair(config_groups, dry_groups)
         whole = not addons
-        model_addons = [a for a in dry.addons if a.role == role]
+        model_addons = [a for a in dry.addons if (a.part, a.role) == key]
         for group_entries, group in pairs:
             findings.extend(_check_count(group_entries, group, dry.structure))
             truth = group.size if whole else group.core_size
@@ -519,12 +528,13 @@ def _check_roles(entries: Sequence[_Entry], dry: _DryRun) -> list[AuditFinding]:
         for group_entries in extra:
             for entry in group_entries:
                 total = entry.count * (entry.per_instance or 0)
+                where = f"{part} " if part != TEXT else ""
                 findings.append(
                     _finding(
-                        ERROR if role != "other" else WARNING,
-                        "extra-component" if role != "other" else "unmatched-entry",
+                        ERROR if role != "unknown" else WARNING,
+                        "extra-component" if role != "unknown" else "unmatched-entry",
                         entry.name,
-                        f"the dry run has no {_NOUNS.get(role, role)} "
+                        f"the dry run has no {where}{_noun(role)} "
                         f"{'of this kind ' if dry_groups else ''}that this entry could stand "
                         f"for: it adds {_numbers(0, total)} parameters",
                         0,
@@ -538,7 +548,7 @@ def _check_roles(entries: Sequence[_Entry], dry: _DryRun) -> list[AuditFinding]:
         if role == "norm" and not core and dry_groups:
             group = _merge(list(dry_groups.values()))
             findings.extend(_check_count([], group, dry.structure))
-        findings.extend(_check_addons(role, addons, dry, bool(core)))
+        findings.extend(_check_addons(key, addons, dry, bool(core)))
     return findings
 
 

@@ -6,7 +6,8 @@ The classes: `base` (Layer and the conventions), `attention`, `mlp`, `moe`, `no_
 embedding); `catalog` (CATALOG, `instantiate`); `discovery` (classes read from source,
 `get_supported_layers`); `targets` (LayerSet, the specs bound as Mantile's loader binds them).
 `harness.catalog.loader` replays Mantile's loader on a config; `harness.catalog.formulas` holds
-the reference formulas of components no class computes.
+the reference formulas of components no class computes; `harness.catalog.registry` reads the gap
+kinds from `gap_kinds/<kind>.toml`.
 """
 
 from .attention import AttentionLayer, GroupedQueryAttentionLayer, SlidingWindowAttentionLayer

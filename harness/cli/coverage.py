@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         f"close accounting exactly ({counts['closes_without_override']} without an override, "
         f"{counts['with_override']} built with one), {counts['with_unknown']} with unknown "
         f"components ({counts['above_unknown_limit']} above {MAX_UNKNOWN_SHARE:.0%} of their "
-        f"parameters), {len(allowlist)} allowlisted; {wall:.1f} s with --jobs {jobs}"
+        f"parameters), {counts['check_clean']} check clean, {len(allowlist)} allowlisted; "
+        f"{wall:.1f} s with --jobs {jobs}"
     )
     if args.timings:
         print("\n".join(timings_lines(results, wall)))

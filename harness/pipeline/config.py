@@ -28,6 +28,7 @@ from .mapping import (
     entries_parameter_total,
     map_components,
 )
+from .origin import entry_origins, origin_fields
 from .resolve import is_hf_id, model_slug
 from .storage import component_dtype, storage_plan
 from .structure import Structure, analyze_layer_structure
@@ -188,11 +189,17 @@ def build_config(
         config["active_params"] = active
         config["active_params_formatted"] = format_count(active)
     plan = storage_plan(inspection)
+    origins = entry_origins(list(entries), structure)
 
     def entry_json(entry: LayerEntry) -> dict[str, Any]:
         # Entry-level (never in specs: Mantile's loader passes dtype separately): the dtype the
-        # checkpoint stores this layer's weights in, for the estimator's weight bytes.
-        return {**entry.as_json(), "checkpoint_dtype": component_dtype(entry.example_tensors, plan)}
+        # checkpoint stores this layer's weights in, for the estimator's weight bytes; then the
+        # part and component `harness check` cannot read from the class or gap kind (origin.py).
+        return {
+            **entry.as_json(),
+            "checkpoint_dtype": component_dtype(entry.example_tensors, plan),
+            **origin_fields(entry, origins.get(entry.name)),
+        }
 
     config["layer_types"] = [entry_json(e) for e in entries if e.supported]
     config["unsupported_layer_types"] = [entry_json(e) for e in entries if not e.supported]

@@ -25,6 +25,7 @@ from harness.audit import (
 )
 from harness.catalog import get_supported_layers
 from harness.catalog.catalog import LAYER_MODULES
+from harness.catalog.registry import COMPONENT_KINDS
 from harness.cli import main
 from harness.pipeline.config import BuildResult
 from harness.pipeline.mapping import MODEL_LEVEL
@@ -36,6 +37,9 @@ GOLDEN = ROOT / "golden"
 LLAMA_70B = "meta-llama/Llama-3.3-70B-Instruct"
 GPT_OSS = "openai/gpt-oss-120b"
 MISTRAL = "mistralai/Mistral-7B-v0.1"
+QWEN3_VL = "Qwen/Qwen3-VL-2B-Instruct"
+GPT2 = "openai-community/gpt2"
+OLMOE = "allenai/OLMoE-1B-7B-0924"
 
 
 @cache
@@ -203,33 +207,15 @@ def test_gpt_oss_attention_sinks_bias_and_counts() -> None:
 # name (vision_patch_embedding read as a second text embedding, the DSA indexer as a second
 # attention, vision and router-scale entries as extra text layers). Reading roles from what build
 # wrote comes with the new config format (issue 13); each mark flips to a failure once fixed.
-_CHECK_READS_ROLES_FROM_NAMES = {
-    "Qwen_Qwen3-VL-2B-Instruct",
-    "Qwen_Qwen3-VL-8B-Instruct",
-    "Qwen_Qwen3.5-27B",
-    "deepseek-ai_DeepSeek-V3.2",
-    "google_gemma-4-26B-A4B",
-}
-
-
-def _golden_params() -> list[Any]:
-    mark = pytest.mark.xfail(
-        strict=True, reason="harness check reads roles from entry names (follow-up of issue 13)"
-    )
-    return [
-        pytest.param(
-            path, id=path.stem, marks=[mark] if path.stem in _CHECK_READS_ROLES_FROM_NAMES else []
-        )
-        for path in sorted(GOLDEN.glob("*.json"))
-    ]
-
-
-@pytest.mark.parametrize("path", _golden_params())
+@pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.json")), ids=lambda p: p.stem)
 def test_every_golden_passes_and_its_gaps_are_out_of_the_loaders_way(path: Path) -> None:
-    """No errors; every class the loader reads exists; gaps sit in unsupported_layer_types."""
+    """No errors; every class the loader reads exists; gaps sit in unsupported_layer_types;
+    every component kind of the dry run is one the registry's roles can name."""
     config = load_mantile_config(path)
-    findings = audit_config(config, dry_run(config["hf_model_id"]))
+    build = dry_run(config["hf_model_id"])
+    findings = audit_config(config, build)
     assert errors_of(findings) == [], [f.line() for f in findings]
+    assert {c.kind for c in build.structure.components} <= COMPONENT_KINDS
     assert not [f for f in findings if f.code in {"unknown-class", "supported-ignored"}]
     assert all(e["supported"] is False for e in config["unsupported_layer_types"])
 
@@ -257,6 +243,13 @@ def _specs(name: str, **changes: Any) -> Callable[[dict[str, Any]], None]:
 def _field(name: str, key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def mutate(config: dict[str, Any]) -> None:
         _entry(config, name)[key] = value
+
+    return mutate
+
+
+def _unset(name: str, key: str) -> Callable[[dict[str, Any]], None]:
+    def mutate(config: dict[str, Any]) -> None:
+        del _entry(config, name)[key]
 
     return mutate
 
@@ -403,6 +396,17 @@ MUTATIONS = [
       "Use SlidingWindowAttentionLayer", 47_185_920, 33_177_600),
     M("qk-norm-entry-dropped", "Qwen/Qwen3-Next-80B-A3B-Instruct", _drop("qk_norm"),
       "missing-component", "error", "qk_norm", "QKNormLayer, 12 × 512", 6_144, 0),
+    # What build writes where the class or gap kind does not say it (harness/pipeline/origin.py)
+    M("vision-part-unset", QWEN3_VL, _unset("vision_attention", "part"), "missing-component",
+      "error", "vision_attention", "24 vision full-attention layers", 100_761_600, 0),
+    M("vision-part-unset-counts", QWEN3_VL, _unset("vision_attention", "part"), "layer-count",
+      "error", "attention, vision_attention", "24 full-attention layers extra", 28, 52),
+    M("component-unset", GPT2, _unset("position_embedding", "component"), "missing-component",
+      "error", "position_embedding", "1 position embeddings", 786_432, 0),
+    M("split-from-unset", OLMOE, _unset("q_norm", "split_from"), "norm-count", "error",
+      "q_norm, norm", "2 per decoder layer × 16 + 1 final", 33, 49),
+    M("split-from-unset-part", OLMOE, _unset("q_norm", "split_from"), "missing-component",
+      "error", "q_norm", "while other attention parts have their own entries", 32_768, 0),
 ]
 # fmt: on
 

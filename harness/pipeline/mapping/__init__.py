@@ -11,9 +11,9 @@ picked up as supported; a gap that a target class reproduces exactly under the g
 reference formulas (harness.catalog.formulas) becomes a declared stand-in (`stand_in_for`); every
 other entry stays unsupported and goes to the config's `unsupported_layer_types`.
 
-The sub-modules: `pieces` (a piece, the gap kinds' proposed classes), `components` (each kind
-of component to its pieces), `attention`, `mlp_moe`, and `entries` (pieces merged into entries
-and fitted to the target).
+The sub-modules: `pieces` (a piece: a class, or a gap kind with the class the registry
+proposes), `components` (each kind of component to its pieces), `attention`, `mlp_moe`, and
+`entries` (pieces merged into entries and fitted to the target).
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from .entries import (
     entries_parameter_total,
     map_components,
 )
-from .pieces import GAP_CLASSES, MISSING_TARGET_CLASS, Piece
+from .pieces import MISSING_TARGET_CLASS, Piece
 
 __all__ = [
-    "GAP_CLASSES",
     "MISSING_TARGET_CLASS",
     "MODEL_LEVEL",
     "LayerEntry",

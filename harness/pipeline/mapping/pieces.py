@@ -8,50 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...catalog import layer_set
+from ...catalog.registry import proposed_class
 from ..inventory import TensorRecord
 from ..structure import Component
 
-__all__ = ["GAP_CLASSES", "MISSING_TARGET_CLASS", "Piece"]
-
-
-# Gap kind -> the class name proposed for it; gap_references.py holds its references.
-GAP_CLASSES: dict[str, str] = {
-    "multi_head_latent_attention": "MultiHeadLatentAttentionLayer",
-    "mamba_mixer": "MambaMixerLayer",
-    "gated_delta_net": "GatedDeltaNetLayer",
-    "gated_attention": "GatedAttentionLayer",
-    "lm_head": "LMHeadLayer",
-    "attention_sinks": "AttentionSinksLayer",
-    "attention_bias": "AttentionBiasLayer",
-    "mlp_bias": "MLPBiasLayer",
-    "moe_bias": "MoEBiasLayer",
-    "qk_norm": "QKNormLayer",
-    "shared_expert_gate": "SharedExpertGateLayer",
-    "cross_attention": "CrossAttentionLayer",
-    "linear_attention": "LinearAttentionLayer",
-    "differential_attention": "DifferentialAttentionLayer",
-    "hyper_connections": "HyperConnectionsLayer",
-    "per_layer_embedding": "PerLayerEmbeddingLayer",
-    "short_convolution": "ShortConvolutionLayer",
-    "embedding_projection": "EmbeddingProjectionLayer",
-    "lm_head_transform": "LMHeadTransformLayer",
-    "learned_activation": "LearnedActivationLayer",
-    "nonstandard_attention": "CustomAttentionLayer",
-    "nonstandard_moe": "CustomMoELayer",
-    "moe_router_extras": "MoERouterExtrasLayer",
-    "mixture_of_attention_heads": "MixtureOfAttentionHeadsLayer",
-    "sparse_attention_indexer": "SparseAttentionIndexerLayer",
-    "convolution": "ConvolutionLayer",
-    "relative_position_bias": "RelativePositionBiasLayer",
-    "linear_projection": "LinearProjectionLayer",
-    "adapter": "AdapterLayer",
-    "residual_scale": "ResidualScaleLayer",
-    "recurrence": "LinearRecurrenceLayer",
-    "patch_embedding": "PatchEmbeddingLayer",
-    "multimodal_projector": "MultimodalProjectorLayer",
-    "unknown": "UnknownLayer",
-}
-
+__all__ = ["MISSING_TARGET_CLASS", "Piece"]
 
 # Gap kind of a catalog-exact entry whose class the target layer set lacks (or binds differently).
 MISSING_TARGET_CLASS = "missing_target_class"
@@ -126,7 +87,8 @@ def _gap(
     tensors: Sequence[TensorRecord] = (),
     variant: str = "",
 ) -> Piece:
-    return _piece(name, component, GAP_CLASSES[gap_kind], gap_kind, specs, count, tensors, variant)
+    cls = proposed_class(gap_kind)  # the registry: harness/catalog/gap_kinds/<kind>.toml
+    return _piece(name, component, cls, gap_kind, specs, count, tensors, variant)
 
 
 def _first_fit(

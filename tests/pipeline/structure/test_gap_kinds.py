@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.gap_references import GAP_REFERENCES
+from harness.catalog.registry import gap_kind
 from harness.gaps import generate_gap_files
 
 from .conftest import BERT_LIKE, HEADS, INTER, LAYERS, H, V, build
@@ -22,9 +22,9 @@ def test_reports_of_sweep_kinds_render_with_their_references(kind: str) -> None:
     }
     results = [build("bart", **sizes), build("bert", **BERT_LIKE)]
     text = generate_gap_files(results)[f"{kind}.md"]
-    reference = GAP_REFERENCES[kind]
-    assert f"- Severity: **{reference.severity}**" in text
-    for path, symbol, _ in (*reference.vllm, *reference.sglang):
-        assert f"| `{path}` | `{symbol}` |" in text
-    for _, url in reference.papers:
-        assert url in text
+    record = gap_kind(kind)
+    assert f"- Severity: **{record.severity.value}**" in text and record.references is not None
+    for source in (*record.references.vllm, *record.references.sglang):
+        assert f"| `{source.path}` | `{source.symbol}` |" in text
+    for paper in record.references.papers:
+        assert paper.url in text
