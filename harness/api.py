@@ -32,10 +32,16 @@ from .pipeline.config import (
     config_with_validation,
     validate_schema,
 )
-from .pipeline.inventory import Inspection, RecordAccess, TensorRecord, format_count
+from .pipeline.inventory import (
+    Inspection,
+    RecordAccess,
+    TensorKind,
+    TensorRecord,
+    format_count,
+)
 from .pipeline.mapping import LayerEntry
 from .pipeline.resolve import ResolvedConfig, get_model_config
-from .pipeline.structure import TEXT, Structure, analyze_layer_structure
+from .pipeline.structure import Part, Structure, analyze_layer_structure
 
 if TYPE_CHECKING:
     from .pipeline.flops import FlopsReport
@@ -232,14 +238,14 @@ def count_parameters(
     by_component: dict[str, int] = {}
     for component in structure.components if structure is not None else ():
         if component.parameter_count:
-            kind = component.kind
-            if component.part != TEXT:
-                kind = f"{component.part} {kind}"
+            kind = component.kind.value
+            if component.part is not Part.TEXT:
+                kind = f"{component.part.value} {kind}"
             by_component[kind] = by_component.get(kind, 0) + component.parameter_count
     total = inventory.parameter_total(records)
     return ParameterCount(
         total=total,
         total_formatted=format_count(total),
         by_component=dict(sorted(by_component.items(), key=lambda item: -item[1])),
-        buffers=sum(record.numel for record in records if record.kind != "param"),
+        buffers=sum(record.numel for record in records if record.kind is not TensorKind.PARAM),
     )

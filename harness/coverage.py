@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidConfigError
-from .pipeline.inventory import DECODER_LAYERS
+from .pipeline.inventory import DECODER_LAYERS, TensorKind
 
 __all__ = [
     "MAX_UNKNOWN_SHARE",
@@ -347,7 +347,7 @@ def _measure(model_type: str, task: str, override: Override | None = None) -> Ar
         return failed(exc)
     entries = result.entries
     structure = result.structure
-    configured = structure.arch.get("num_layers")
+    configured = structure.arch.num_layers
     try:
         check = tuple(f.line() for f in audit_config(result.config, result) if f.severity == ERROR)
     except Exception as exc:  # recorded like any other error of the check
@@ -365,7 +365,7 @@ def _measure(model_type: str, task: str, override: Override | None = None) -> Ar
         gap_kinds=tuple(sorted({e.gap_kind for e in entries if e.gap_kind})),
         unknown=tuple(sorted(_unknown_label(e) for e in entries if e.gap_kind == "unknown")),
         unknown_params=sum(e.total_parameters for e in entries if e.gap_kind == "unknown"),
-        encoder_parts=tuple(sorted(structure.parts)),
+        encoder_parts=tuple(sorted(part.value for part in structure.parts)),
         text_layers=structure.num_layers,
         configured_layers=configured if isinstance(configured, int) else None,
         loader_problems=tuple(problem.line() for problem in loader_problems(result.config)),
@@ -395,7 +395,7 @@ def _left_out(notes: Iterable[str]) -> int:
 
 def _unknown_label(entry: Any) -> str:
     """`entry_name: tensor, tensor` with tensor names relative to their layer."""
-    names = sorted({_relative(t.name) for t in entry.example_tensors if t.kind == "param"})
+    names = sorted({_relative(t.name) for t in entry.example_tensors if t.kind is TensorKind.PARAM})
     shown = ", ".join(names[:4]) + (f", … ({len(names)} tensors)" if len(names) > 4 else "")
     return f"{entry.name}: {shown}" if shown else entry.name
 

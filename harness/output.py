@@ -11,7 +11,7 @@ from pathlib import Path
 from .dtypes import declared_dtype
 from .errors import HarnessError
 from .pipeline.config import BuildResult
-from .pipeline.inventory import Inspection, TensorRecord
+from .pipeline.inventory import Inspection, TensorKind, TensorRecord
 from .writers import atomic_write_text, dump_json, write_files
 
 __all__ = [
@@ -50,7 +50,7 @@ def _dtypes(record: TensorRecord, checkpoint: str | None) -> tuple[str, str | No
     of a config that declares none, at the dtype the model code gave it on the meta device.
     meta_dtype is the meta build's dtype where it differs from dtype, else None."""
     built = record.dtype.removeprefix("torch.")
-    if record.kind != "param" or checkpoint is None:
+    if record.kind is not TensorKind.PARAM or checkpoint is None:
         return built, None
     return checkpoint, None if built == checkpoint else built
 

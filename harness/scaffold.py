@@ -32,6 +32,7 @@ from .pipeline.config import BuildResult, build_from_inspection
 from .pipeline.resolve import (
     CONFIG_FILE,
     SNAPSHOT_META_FILE,
+    ConfigSource,
     ResolvedConfig,
     get_remote_config,
     is_hf_id,
@@ -328,7 +329,7 @@ def prepare_scaffold(
     resolved = ResolvedConfig(
         model=hf_id,
         config=source.config,
-        source="file",
+        source=ConfigSource.FILE,
         sha256=digest,
         hf_id=hf_id,
         path=str(source.path),

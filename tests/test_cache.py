@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pkgutil
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -346,16 +347,33 @@ def test_flop_reports_are_cached_by_config_and_entries(
 
 def test_the_code_digest_names_the_modules_that_compute_each_result() -> None:
     from harness import api
-    from harness.catalog import GatedMLPLayer
+    from harness.catalog import CATALOG, instantiate
+    from harness.catalog.formulas import formula_for
     from harness.pipeline import flops, inventory
 
     computed_by = {
-        INSPECTION: (api.inspect_cached, inventory.inspect_resolved),
-        FLOPS: (api.flops_cached, flops.cross_check, GatedMLPLayer.flops),
+        INSPECTION: (
+            api.inspect_cached,
+            inventory.inspect_resolved,
+            cache.inspection_payload,
+            cache.inspection_from_payload,
+        ),
+        FLOPS: (api.flops_cached, flops.cross_check, instantiate, formula_for, cache.flops_payload),
     }
     for kind, functions in computed_by.items():
         assert {f.__module__ for f in functions} <= set(CODE_MODULES[kind]), kind
         assert len(code_digest(*CODE_MODULES[kind])) == 64
+    # the FLOP formulas: every catalog class's module and its bases'
+    formulas = {
+        cls.__module__
+        for layer in CATALOG.values()
+        for cls in layer.__mro__
+        if cls.__module__.startswith("harness.")
+    }
+    assert formulas <= set(CODE_MODULES[FLOPS])
+    # every module of the flops step
+    step = {f"{flops.__name__}.{module.name}" for module in pkgutil.iter_modules(flops.__path__)}
+    assert step <= set(CODE_MODULES[FLOPS])
 
 
 def test_a_source_change_changes_the_code_digest(

@@ -252,7 +252,8 @@ def test_report_sections_and_models(results: list[BuildResult], generated: dict[
         for kind, record in gap_kinds().items()
         if f"{kind}.md" in blocked and record.references is not None
     }
-    # Kinds first met by the coverage sweep block no case; pipeline/test_structure.py renders them.
+    # Kinds first met by the coverage sweep block no case;
+    # pipeline/structure/test_gap_kinds.py renders them.
     assert {"lm_head", "multi_head_latent_attention", "mamba_mixer"} <= cased.keys()
     for kind, record in cased.items():
         text = generated[f"{kind}.md"]

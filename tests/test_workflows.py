@@ -62,7 +62,7 @@ def test_pre_commit_hook_runs_an_existing_session_on_case_changes() -> None:
         "cases/configs/a/b/config.json",
         "golden/a_b.json",
         "gaps/lm_head.md",
-        "harness/pipeline/mapping.py",
+        "harness/pipeline/mapping/entries.py",
     ):
         assert files.search(changed), changed
     assert not files.search("README.md")

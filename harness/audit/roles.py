@@ -26,7 +26,13 @@ from ..catalog.registry import CheckRole, implied_role, proposed_class
 from ..pipeline.config import BuildResult, entry_lists
 from ..pipeline.mapping import MODEL_LEVEL
 from ..pipeline.origin import written_kind
-from ..pipeline.structure import TEXT, Component, Structure
+from ..pipeline.structure import (
+    TEXT,
+    AttentionAttrs,
+    Component,
+    LatentAttentionAttrs,
+    Structure,
+)
 from .binding import _bind, _class_view, _unknown_class
 from .report import WARNING, AuditFinding, _finding
 
@@ -183,11 +189,13 @@ def _named_role(lowered: str, class_name: str, implied: CheckRole | None) -> tup
 
 
 def _component_variant(component: Component) -> str:
-    if component.attrs.get("sliding_window") is not None:
-        return "sliding"
-    if component.attrs.get("chunked"):
-        return "chunked"
-    return "full"
+    return _attention_attrs(component).window.value
+
+
+def _attention_attrs(component: Component) -> AttentionAttrs | LatentAttentionAttrs:
+    if isinstance(component.attrs, LatentAttentionAttrs):
+        return component.attrs
+    return component.attrs_as(AttentionAttrs)
 
 
 def _variant(
@@ -294,7 +302,7 @@ def _dry_run_view(dry_run: BuildResult) -> _DryRun:
     the same reader as the config's (from the config it wrote)."""
     structure = dry_run.structure
     layer_variants = {
-        (c.part, c.layer_index): _component_variant(c)
+        (c.part.value, c.layer_index): _component_variant(c)
         for c in structure.components
         if c.kind == "attention" and c.layer_index is not None
     }
@@ -305,15 +313,16 @@ def _dry_run_view(dry_run: BuildResult) -> _DryRun:
     for component in structure.components:
         if component.kind in _NO_ENTRY:
             continue
-        role = component.kind
+        role = component.kind.value
         variant = _component_variant(component) if role == "attention" else ""
-        key = (component.part, role, variant)
+        key = (component.part.value, role, variant)
         sizes.setdefault(key, []).append(component.parameter_count)
         if component.layer_index is not None:
             layers.setdefault(key, set()).add(component.layer_index)
         if role == "attention":
-            windows.setdefault(key, set()).add(component.attrs.get("sliding_window"))
-            sinks.setdefault(key, []).append(int(component.attrs.get("sink_params") or 0))
+            attention = _attention_attrs(component)
+            windows.setdefault(key, set()).add(attention.sliding_window)
+            sinks.setdefault(key, []).append(int(attention.sink_params or 0))
     written = entry_lists(dry_run.config)
     loaded = [raw for raw in written if raw["supported"]]
     declared = [raw for raw in written if not raw["supported"]]
@@ -329,9 +338,7 @@ def _dry_run_view(dry_run: BuildResult) -> _DryRun:
             layers=frozenset(layers.get(key, ())),
             windows=frozenset(windows.get(key, ())),
             sinks=tuple(sinks.get(key, ())),
-            core=tuple(
-                e for e in entries if not e.addon and (e.part, e.role, e.variant) == key
-            ),
+            core=tuple(e for e in entries if not e.addon and (e.part, e.role, e.variant) == key),
         )
         for key, values in sizes.items()
     }

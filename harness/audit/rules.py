@@ -109,7 +109,7 @@ def _check_window(entry: _Entry, group: _Group, structure: Structure) -> list[Au
     if config_window == model_window:
         return []
     context = int(
-        structure.arch.get("max_position_embeddings")
+        structure.arch.max_position_embeddings
         or 8 * max(w for w in (model_window, config_window) if w is not None)
     )
     expected = _kv(layer, model_window, context)

@@ -6,7 +6,7 @@ elementwise on top, and which catalog classes reproduce the component exactly (s
 Mapping uses it to prove stand-ins, `harness.pipeline.estimate` to say what share of the model
 an estimate covers, and `harness.gaps` for the numbers a gap skeleton asserts.
 
-Conventions (the catalog's, see harness/catalog/catalog.py): FLOPs count matrix multiplications
+Conventions (the catalog's, see harness/catalog/base.py): FLOPs count matrix multiplications
 only, 2·M·K·N per GEMM, of the whole layer at parallelism 1; elementwise work counts 0. A `Step` is
 B sequences of `new_tokens` new tokens each attending `context` keys (themselves included): prefill
 of S tokens is (B, S, S), decode is (B, 1, L). KV-cache bytes are those of B sequences holding
@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Layer, LayerSet, Phase
+from .base import Layer, Phase
+from .targets import LayerSet
 
 __all__ = [
     "ELEMENTWISE_OPS_PER_VALUE",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import CatalogError
-from .catalog import LayerSet, layer_set
+from .targets import LayerSet, layer_set
 
 __all__ = ["CONTRACT_DTYPE", "LoaderProblem", "duplicate_names", "loader_problems"]
 

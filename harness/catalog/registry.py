@@ -27,6 +27,7 @@ from typing import Any
 import tomllib
 
 from ..errors import GapKindError
+from ..pipeline.structure.records import ComponentKind
 
 __all__ = [
     "CLASS_COMPONENTS",
@@ -53,44 +54,8 @@ __all__ = [
 KINDS_FOLDER = "gap_kinds"
 SOURCES_FILE = "sources.toml"
 
-# The kinds of component the structure step produces (harness.pipeline.structure), which a gap
-# kind's `[check] component` names.
-COMPONENT_KINDS = frozenset(
-    {
-        "adapter",
-        "attention",
-        "buffers",
-        "convolution",
-        "cross_attention",
-        "cross_attention_gate",
-        "embedding",
-        "embedding_projection",
-        "embedding_table",
-        "gated_delta_net",
-        "hyper_connections",
-        "learned_embedding",
-        "linear",
-        "linear_attention",
-        "lm_head",
-        "lm_head_transform",
-        "mamba_mixer",
-        "mixture_of_attention",
-        "mlp",
-        "moe",
-        "norm",
-        "patch_embedding",
-        "per_layer_embedding",
-        "position_embedding",
-        "projector",
-        "recurrence",
-        "relative_position_bias",
-        "residual_scale",
-        "short_convolution",
-        "sparse_attention_indexer",
-        "token_type_embedding",
-        "unknown",
-    }
-)
+# The kinds of component the structure step produces, which a gap kind's `[check] component` names.
+COMPONENT_KINDS = frozenset(kind.value for kind in ComponentKind)
 # The component a catalog class computes when it is an entry's class (no gap kind).
 CLASS_COMPONENTS: dict[str, str] = {
     "EmbeddingLayer": "embedding",

@@ -57,7 +57,7 @@ class Inspected:
         inspection, counts, largest = self.inspection, self.counts, self.largest
         return {
             "model": inspection.model,
-            "source": inspection.resolved.source,
+            "source": inspection.resolved.source.value,
             "config_path": inspection.resolved.display_path,
             "config_sha256": inspection.resolved.sha256,
             "model_class": inspection.model_class,

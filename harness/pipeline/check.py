@@ -5,14 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..enums import StrEnum
 from .cases import CHECKPOINT_FACT, CheckpointClaim, Claim, Fact, ModelCase
 from .config import BuildResult
 from .inventory import format_count
 from .reconcile import Reconciliation, reconcile
-from .structure import Structure
+from .structure import (
+    AttentionAttrs,
+    AttentionVariant,
+    Attrs,
+    ComponentKind,
+    LatentAttentionAttrs,
+    MlpAttrs,
+    MoEAttrs,
+    Structure,
+)
 
 __all__ = [
     "CheckResult",
+    "FactStatus",
     "ParameterScope",
     "check_case",
     "check_checkpoint",
@@ -23,6 +34,14 @@ __all__ = [
 ]
 
 
+class FactStatus(StrEnum):
+    """How a fact came out: it holds, it fails, or it differs as the case states and explains."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    EXPECTED_DEVIATION = "expected-deviation"
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """One fact checked: expected, observed, relative difference, status and source."""
@@ -31,7 +50,7 @@ class CheckResult:
     expected: Any
     observed: Any
     difference: float | None  # relative, after the claim's expected_difference
-    status: str  # "pass", "fail" or "expected-deviation"
+    status: FactStatus
     source: str
     message: str
     expected_difference: int = 0  # a claim's stated published-minus-logical difference
@@ -42,7 +61,7 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         """True unless the fact failed."""
-        return self.status != "fail"
+        return self.status is not FactStatus.FAIL
 
     def as_json(self) -> dict[str, Any]:
         """A row of the config's `validation` list."""
@@ -51,7 +70,7 @@ class CheckResult:
             "expected": self.expected,
             "observed": self.observed,
             "difference": None if self.difference is None else round(self.difference, 6),
-            "status": self.status,
+            "status": self.status.value,
             "source": self.source,
         }
         if self.fact == CHECKPOINT_FACT:
@@ -60,7 +79,11 @@ class CheckResult:
         return row
 
 
-INPUT_EMBEDDING_KINDS = ("embedding", "position_embedding", "token_type_embedding")
+INPUT_EMBEDDING_KINDS = (
+    ComponentKind.EMBEDDING,
+    ComponentKind.POSITION_EMBEDDING,
+    ComponentKind.TOKEN_TYPE_EMBEDDING,
+)
 
 
 @dataclass(frozen=True)
@@ -123,7 +146,7 @@ def parameter_scope(result: BuildResult) -> ParameterScope:
         input_embedding=sum(
             c.parameter_count for kind in INPUT_EMBEDDING_KINDS for c in structure.of_kind(kind)
         ),
-        lm_head=sum(c.parameter_count for c in structure.of_kind("lm_head")),
+        lm_head=sum(c.parameter_count for c in structure.of_kind(ComponentKind.LM_HEAD)),
         tied=structure.tied_embeddings,
     )
 
@@ -152,42 +175,61 @@ def _todo_hint(name: str, scope: ParameterScope | None) -> str:
     return f"; the dry run counts: {scope.breakdown()}" + (f"; {others}" if others else "")
 
 
-def _first(structure: Structure, kind: str) -> dict[str, Any]:
+def _first(structure: Structure, kind: ComponentKind) -> Attrs | None:
     found = structure.of_kind(kind)
-    return found[0].attrs if found else {}
+    return found[0].attrs if found else None
+
+
+def _attention_facts(attrs: Attrs | None) -> tuple[str | None, Any, Any, Any]:
+    """(attention_kind, num_heads, num_kv_heads, head_dim) of the first attention, as words and
+    numbers: a gated attention by how its heads share keys, MLA's head width the non-RoPE part."""
+    if isinstance(attrs, LatentAttentionAttrs):
+        return AttentionVariant.MLA.value, attrs.num_heads, None, attrs.qk_nope_head_dim
+    if not isinstance(attrs, AttentionAttrs):
+        return None, None, None, None
+    heads, kv = attrs.num_heads, attrs.num_kv_heads
+    variant = attrs.variant
+    if variant is AttentionVariant.GATED:
+        variant = (
+            AttentionVariant.MHA
+            if heads == kv
+            else (AttentionVariant.MQA if kv == 1 else AttentionVariant.GQA)
+        )
+    return variant.value, heads, kv, attrs.head_dim
 
 
 def observed_facts(result: BuildResult) -> dict[str, Any]:
     """Every checkable fact as the dry run shows it."""
     structure = result.structure
-    attention = _first(structure, "attention")
-    moe = _first(structure, "moe")
-    mlp = _first(structure, "mlp")
-    norms = structure.of_kind("norm")
+    variant, heads, kv_heads, head_dim = _attention_facts(
+        _first(structure, ComponentKind.ATTENTION)
+    )
+    moe = _first(structure, ComponentKind.MOE)
+    mlp = _first(structure, ComponentKind.MLP)
+    moe = moe if isinstance(moe, MoEAttrs) else None
+    mlp = mlp if isinstance(mlp, MlpAttrs) else None
+    norms = structure.of_kind(ComponentKind.NORM)
     norm_class = norms[0].module_class if norms else ""
-    variant = attention.get("variant")
-    if variant == "gated":
-        heads, kv = attention.get("num_heads"), attention.get("num_kv_heads")
-        variant = "mha" if heads == kv else ("mqa" if kv == 1 else "gqa")
-    head_dim = attention.get("qk_nope_head_dim") if variant == "mla" else attention.get("head_dim")
+    mlp_kind = "moe" if moe else ("gated" if mlp and mlp.gated else ("plain" if mlp else None))
     return {
         "total_params": result.config["total_params"],
         "active_params": result.config.get("active_params", result.config["total_params"]),
         "num_layers": structure.num_layers,
         "hidden_size": structure.hidden_size,
-        "num_heads": attention.get("num_heads"),
-        "num_kv_heads": attention.get("num_kv_heads"),
+        "num_heads": heads,
+        "num_kv_heads": kv_heads,
         "head_dim": head_dim,
         "vocab_size": structure.vocab_size,
-        "intermediate_size": mlp.get("intermediate_size") or moe.get("intermediate_size"),
-        "moe_intermediate_size": moe.get("intermediate_size"),
-        "num_experts": moe.get("num_experts"),
-        "experts_per_token": moe.get("top_k"),
+        "intermediate_size": (mlp.intermediate_size if mlp else None)
+        or (moe.intermediate_size if moe else None),
+        "moe_intermediate_size": moe.intermediate_size if moe else None,
+        "num_experts": moe.num_experts if moe else None,
+        "experts_per_token": moe.top_k if moe else None,
         "tied_embeddings": structure.tied_embeddings,
         "attention_kind": variant,
-        "mlp_kind": "moe" if moe else ("gated" if mlp.get("gated") else ("plain" if mlp else None)),
+        "mlp_kind": mlp_kind,
         "norm_kind": "rmsnorm" if "RMS" in norm_class else ("layernorm" if norm_class else None),
-        "context_length": structure.arch.get("max_position_embeddings"),
+        "context_length": structure.arch.max_position_embeddings,
     }
 
 
@@ -202,7 +244,13 @@ def check_fact(
         ok = observed == fact.value
         message = f"{name}: expected {fact.value!r}, observed {observed!r} (source: {fact.source})"
         return CheckResult(
-            name, fact.value, observed, None, "pass" if ok else "fail", fact.source, message
+            name,
+            fact.value,
+            observed,
+            None,
+            FactStatus.PASS if ok else FactStatus.FAIL,
+            fact.source,
+            message,
         )
     if fact.value is None:
         return CheckResult(
@@ -210,7 +258,7 @@ def check_fact(
             None,
             observed,
             None,
-            "fail",
+            FactStatus.FAIL,
             fact.source,
             f"{name}: TODO claim: fill in the published value with its source "
             f"(the dry run gives {observed:,} = {format_count(observed)})"
@@ -223,7 +271,7 @@ def check_fact(
             fact.value,
             observed,
             None,
-            "fail",
+            FactStatus.FAIL,
             fact.source,
             f"{name}: the claim {fact.value:,} still has a TODO {' and '.join(unfilled)}; "
             "say where it is published and what it counts",
@@ -232,7 +280,11 @@ def check_fact(
     difference = (observed - logical) / logical
     ok = abs(difference) <= fact.tolerance
     explained = bool(fact.expected_difference) or fact.tolerance > 0.01
-    status = "fail" if not ok else ("expected-deviation" if explained else "pass")
+    status = (
+        FactStatus.FAIL
+        if not ok
+        else (FactStatus.EXPECTED_DEVIATION if explained else FactStatus.PASS)
+    )
     detail = (
         f" after the stated difference of {fact.expected_difference:+,} ({fact.reason})"
         if fact.expected_difference
@@ -278,7 +330,7 @@ def check_checkpoint(claim: CheckpointClaim, result: BuildResult) -> CheckResult
             None,
             built,
             None,
-            "fail",
+            FactStatus.FAIL,
             claim.source,
             f"{name}: TODO claim: {refresh_hint(hf_id)}, vendors checkpoint.json and prints the "
             f"filled claim (the dry run builds {built:,})",
@@ -311,7 +363,11 @@ def check_checkpoint(claim: CheckpointClaim, result: BuildResult) -> CheckResult
         )
     difference = (rec.predicted_total - claim.value) / claim.value
     deviates = bool(rec.terms) or bool(claim.unexplained)
-    status = "fail" if problems else ("expected-deviation" if deviates else "pass")
+    status = (
+        FactStatus.FAIL
+        if problems
+        else (FactStatus.EXPECTED_DEVIATION if deviates else FactStatus.PASS)
+    )
     detail = "; ".join(problems) if problems else "exact"
     message = (
         f"{name}: stored {claim.value:,} ({claim.scope}) = built {built:,} "
@@ -353,7 +409,7 @@ def check_case(case: ModelCase, result: BuildResult) -> list[CheckResult]:
 def validation_block(case: ModelCase, results: list[CheckResult]) -> dict[str, Any]:
     """The config's validated / validation_notes / validation_sources / validation fields."""
     failed = [r.fact for r in results if not r.passed]
-    deviations = [r.fact for r in results if r.status == "expected-deviation"]
+    deviations = [r.fact for r in results if r.status is FactStatus.EXPECTED_DEVIATION]
     notes = f"{len(results)} public facts checked, {len(failed)} failed"
     if failed:
         notes += f" ({', '.join(failed)})"

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..errors import HarnessError, InvalidConfigError
 from .resolve import (
+    ConfigSource,
     ResolvedConfig,
     is_hf_id,
     is_pinned_revision,
@@ -283,7 +284,7 @@ def load_checkpoint_summary(path: Path) -> CheckpointSummary:
 
 def vendored_summary(resolved: ResolvedConfig) -> CheckpointSummary | None:
     """The checkpoint.json vendored beside a snapshot config, checked against it; else None."""
-    if resolved.source != "snapshot" or resolved.path is None:
+    if resolved.source is not ConfigSource.SNAPSHOT or resolved.path is None:
         return None
     path = Path(resolved.path).parent / CHECKPOINT_FILE
     if not path.is_file():

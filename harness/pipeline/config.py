@@ -214,7 +214,7 @@ def build_config(
     config.update(validation)
     config["findings"] = [f"{f.level}: {f.where}: {f.message}" for f in structure.findings]
     config["provenance"] = {
-        "config_source": inspection.resolved.source,
+        "config_source": inspection.resolved.source.value,
         "config_sha256": inspection.resolved.sha256,
         "revision": inspection.resolved.revision,
         "model_class": inspection.model_class,

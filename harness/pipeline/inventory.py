@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..dtypes import DTYPE_BYTES, bytes_per_element
+from ..enums import StrEnum
 from ..errors import (
     InvalidConfigError,
     ModelBuildError,
@@ -20,7 +21,7 @@ from ..errors import (
     UnknownModelTypeError,
 )
 from ..limits import check_built_config, check_config_values, check_inventory
-from .resolve import ResolvedConfig, is_pinned_revision, sha256_of
+from .resolve import ConfigSource, ResolvedConfig, is_pinned_revision, sha256_of
 
 __all__ = [
     "DECODER_LAYERS",
@@ -28,6 +29,7 @@ __all__ = [
     "Inspection",
     "MemoryEstimate",
     "RecordAccess",
+    "TensorKind",
     "TensorRecord",
     "build_meta_model",
     "count_decoder_layers",
@@ -59,16 +61,27 @@ class RecordAccess:
         return getattr(self, key)
 
 
+class TensorKind(StrEnum):
+    """What a tensor of the dry run is: a parameter (counted) or a buffer (reported only)."""
+
+    PARAM = "param"
+    BUFFER = "buffer"
+
+
 @dataclass(frozen=True)
 class TensorRecord(RecordAccess):
     """A dry-run parameter or buffer: kind, name, shape, dtype, owning module class, aliases."""
 
-    kind: str  # "param" or "buffer"
+    kind: TensorKind
     name: str
     shape: tuple[int, ...]
     dtype: str
     module_class: str = ""
     aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Seed-style code and old callers pass "param" / "buffer": hold the member either way.
+        object.__setattr__(self, "kind", TensorKind(self.kind))
 
     @property
     def numel(self) -> int:
@@ -105,12 +118,12 @@ class Inspection(RecordAccess):
     @property
     def params(self) -> tuple[TensorRecord, ...]:
         """Parameters only (tied weights appear once)."""
-        return tuple(t for t in self.tensors if t.kind == "param")
+        return tuple(t for t in self.tensors if t.kind is TensorKind.PARAM)
 
     @property
     def buffers(self) -> tuple[TensorRecord, ...]:
         """Buffers only; reported, never counted as parameters."""
-        return tuple(t for t in self.tensors if t.kind == "buffer")
+        return tuple(t for t in self.tensors if t.kind is TensorKind.BUFFER)
 
     @property
     def total_params(self) -> int:
@@ -161,7 +174,7 @@ def inspect_config(
     resolved = ResolvedConfig(
         model=model or str(config.get("model_type") or "<memory>"),
         config=dict(config),
-        source="memory",
+        source=ConfigSource.MEMORY,
         sha256=sha256_of(text.encode("utf-8")),
     )
     return inspect_resolved(resolved, text_stack=text_stack)
@@ -396,8 +409,8 @@ def _model_builder(
 def _inventory(module: Any) -> Iterator[TensorRecord]:
     modules = dict(module.named_modules())
     for kind, named in (
-        ("param", module.named_parameters(remove_duplicate=False)),
-        ("buffer", module.named_buffers(remove_duplicate=False)),
+        (TensorKind.PARAM, module.named_parameters(remove_duplicate=False)),
+        (TensorKind.BUFFER, module.named_buffers(remove_duplicate=False)),
     ):
         first_name: dict[int, str] = {}
         aliases: dict[str, list[str]] = {}
@@ -464,8 +477,8 @@ def _text_stack(
     kept = tuple(t for t in tensors if inside(t.name) or any(inside(a) for a in t.aliases))
     if len(kept) == len(tensors):
         return tensors, []
-    left_out = sum(t.numel for t in tensors if t.kind == "param") - sum(
-        t.numel for t in kept if t.kind == "param"
+    left_out = sum(t.numel for t in tensors if t.kind is TensorKind.PARAM) - sum(
+        t.numel for t in kept if t.kind is TensorKind.PARAM
     )
     where = ", ".join(prefixes) or "the whole model"
     return kept, [f"text stack only: {where}; {left_out:,} parameters outside it left out"]
@@ -505,7 +518,7 @@ def _first_line(exc: BaseException) -> str:
 def parameter_total(tensors: Inspection | Iterable[TensorRecord]) -> int:
     """Exact parameter total of the records (tied weights once: they are one record)."""
     records = tensors.tensors if isinstance(tensors, Inspection) else tensors
-    return sum(record.numel for record in records if record.kind == "param")
+    return sum(record.numel for record in records if record.kind is TensorKind.PARAM)
 
 
 def estimate_memory(

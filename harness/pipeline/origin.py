@@ -29,7 +29,7 @@ from typing import Any
 
 from ..catalog.registry import implied_role
 from .mapping import MODEL_LEVEL, LayerEntry
-from .structure import TEXT, Component, Structure
+from .structure import Component, Part, Structure
 
 __all__ = ["EntryOrigin", "entry_origins", "origin_fields", "written_kind"]
 
@@ -55,12 +55,10 @@ def _written(entry: LayerEntry) -> str | None:
 
 def _stands_for(entry: LayerEntry, component: Component) -> bool:
     role = implied_role(entry.class_name, _written(entry))
-    return role is not None and role.component == component.kind and not role.addon
+    return role is not None and role.component == component.kind.value and not role.addon
 
 
-def entry_origins(
-    entries: Sequence[LayerEntry], structure: Structure
-) -> dict[str, EntryOrigin]:
+def entry_origins(entries: Sequence[LayerEntry], structure: Structure) -> dict[str, EntryOrigin]:
     """Entry name -> origin, for every entry with a tensor of its own (a tied head has none)."""
     owner = {t.name: c for c in structure.components for t in c.tensors}
     first: dict[str, Component] = {}
@@ -70,7 +68,7 @@ def entry_origins(
             first[entry.name] = found[0]
     # How many components of each kind sit at each layer: that many entries stand for them there.
     places = Counter(
-        (c.part, c.kind, MODEL_LEVEL if c.layer_index is None else c.layer_index)
+        (c.part.value, c.kind.value, MODEL_LEVEL if c.layer_index is None else c.layer_index)
         for c in structure.components
     )
     standing: Counter[tuple[str, str, int]] = Counter()
@@ -79,7 +77,7 @@ def entry_origins(
     def stand(entry: LayerEntry, component: Component) -> None:
         core.add(entry.name)
         for index in entry.layer_indices:
-            standing[(component.part, component.kind, index)] += 1
+            standing[(component.part.value, component.kind.value, index)] += 1
 
     by_name = {entry.name: entry for entry in entries}
     for name, component in first.items():
@@ -89,11 +87,11 @@ def entry_origins(
     for name in [name for name in first if name not in core]:
         component, entry = first[name], by_name[name]
         index = entry.layer_indices[0] if entry.layer_indices else MODEL_LEVEL
-        key = (component.part, component.kind, index)
+        key = (component.part.value, component.kind.value, index)
         if standing[key] < places[key]:
             stand(entry, component)
     return {
-        name: EntryOrigin(component.part, component.kind, name not in core)
+        name: EntryOrigin(component.part.value, component.kind.value, name not in core)
         for name, component in first.items()
     }
 
@@ -102,7 +100,7 @@ def origin_fields(entry: LayerEntry, origin: EntryOrigin | None) -> dict[str, st
     """The fields an entry of the config needs beyond its class and gap kind (module docstring)."""
     if origin is None:
         return {}
-    fields = {"part": origin.part} if origin.part != TEXT else {}
+    fields = {"part": origin.part} if origin.part != Part.TEXT else {}
     role = implied_role(entry.class_name, _written(entry))
     if role is not None and (role.component, role.addon) == (origin.component, origin.addon):
         return fields

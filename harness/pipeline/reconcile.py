@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checkpoint import CheckpointSummary, StoredTensor
-from .inventory import DECODER_LAYERS, Inspection, TensorRecord
+from .inventory import DECODER_LAYERS, Inspection, TensorKind, TensorRecord
 from .storage import (
     StoragePlan,
     is_quantized,
@@ -182,7 +182,7 @@ class _Part:
     def of(cls, records: Iterable[TensorRecord], plan: StoragePlan) -> _Part:
         counts: dict[str, int] = {}
         for record in records:
-            if record.kind == "buffer" and record.leaf not in _SAVED_BUFFERS:
+            if record.kind is TensorKind.BUFFER and record.leaf not in _SAVED_BUFFERS:
                 continue
             dtype = stored_dtype(record, plan)
             counts[dtype] = counts.get(dtype, 0) + record.numel
@@ -384,7 +384,9 @@ def _compare_names(
     summary: CheckpointSummary, inspection: Inspection, terms: list[Term]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     stored = _checkpoint_names(summary, inspection)
-    built = {t.name for t in inspection.tensors if t.kind == "param" or t.leaf in _SAVED_BUFFERS}
+    built = {
+        t.name for t in inspection.tensors if t.kind is TensorKind.PARAM or t.leaf in _SAVED_BUFFERS
+    }
     aliases = {alias for t in inspection.tensors for alias in t.aliases}
     only_in_checkpoint = sorted(stored - built - aliases)
     only_in_model = sorted(built - stored)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .inventory import Inspection, TensorRecord
+from .inventory import Inspection, TensorKind, TensorRecord
 
 __all__ = [
     "StoragePlan",
@@ -99,7 +99,7 @@ def storage_plan(inspection: Inspection) -> StoragePlan:
 
 def is_quantized(record: TensorRecord, plan: StoragePlan) -> bool:
     """True for a weight the quantization method stores quantized (see each method's rule)."""
-    if record.kind != "param" or len(record.shape) < 2 or record.leaf.endswith("bias"):
+    if record.kind is not TensorKind.PARAM or len(record.shape) < 2 or record.leaf.endswith("bias"):
         return False
     module = record.module_path
     if any(skip and skip in module for skip in plan.not_converted):
@@ -118,7 +118,7 @@ def is_quantized(record: TensorRecord, plan: StoragePlan) -> bool:
 
 def stored_dtype(record: TensorRecord, plan: StoragePlan) -> str:
     """The safetensors dtype a tensor is stored in, predicted from the config."""
-    if record.kind == "buffer":
+    if record.kind is TensorKind.BUFFER:
         return "F32"
     return plan.quantized_dtype if is_quantized(record, plan) else plan.base_dtype
 
@@ -132,7 +132,7 @@ def component_dtype(records: Iterable[TensorRecord], plan: StoragePlan) -> str:
     """Mantile's dtype for a component's weight bytes: the stored dtype holding most elements."""
     counts: dict[str, int] = {}
     for record in records:
-        if record.kind == "param":
+        if record.kind is TensorKind.PARAM:
             dtype = stored_dtype(record, plan)
             counts[dtype] = counts.get(dtype, 0) + record.numel
     dominant = max(sorted(counts), key=counts.__getitem__) if counts else plan.base_dtype

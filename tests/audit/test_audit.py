@@ -24,6 +24,7 @@ from harness.audit import (
     parse_mantile_config,
 )
 from harness.catalog import get_supported_layers
+from harness.catalog.catalog import LAYER_MODULES
 from harness.catalog.registry import COMPONENT_KINDS
 from harness.cli import main
 from harness.pipeline.config import BuildResult
@@ -421,8 +422,10 @@ def test_each_check_catches_its_mutation_of_a_golden(mutation: Mutation) -> None
 
 
 def test_layers_dir_decides_which_classes_the_loader_knows(tmp_path: Path) -> None:
-    source = (ROOT / "harness" / "catalog" / "catalog.py").read_text()
-    (tmp_path / "no_gated.py").write_text(source.replace("class GatedMLPLayer(", "class Gated("))
+    # the catalog's layer modules, with GatedMLPLayer renamed away
+    for name in LAYER_MODULES:
+        source = (ROOT / "harness" / "catalog" / f"{name}.py").read_text()
+        (tmp_path / f"{name}.py").write_text(source.replace("class GatedMLPLayer(", "class Gated("))
     findings = audit_config(golden(LLAMA_70B), dry_run(LLAMA_70B), get_supported_layers(tmp_path))
     assert one(findings, "unknown-class", "mlp").severity == "error"
 
@@ -430,8 +433,9 @@ def test_layers_dir_decides_which_classes_the_loader_knows(tmp_path: Path) -> No
     config = copy.deepcopy(golden(GPT_OSS))
     _load_gap("attention_sinks")(config)
     assert one(audit_config(config, dry_run(GPT_OSS)), "unknown-class", "attention_sinks")
-    (tmp_path / "no_gated.py").write_text(
-        source
+    (tmp_path / "mlp.py").write_text((ROOT / "harness" / "catalog" / "mlp.py").read_text())
+    (tmp_path / "sinks.py").write_text(
+        "from .base import Layer\n"
         + "\n\nclass AttentionSinksLayer(Layer):\n"
         + "    def __init__(self, layer_idx, num_heads, dtype, parallelism=None):\n"
         + "        pass\n"

@@ -30,7 +30,7 @@ from harness.catalog.registry import __file__ as REGISTRY_FILE
 from harness.errors import GapKindError
 from harness.gaps import extract_skeletons, generate_gap_files
 from harness.pipeline import mapping
-from harness.pipeline.mapping import MISSING_TARGET_CLASS
+from harness.pipeline.mapping import MISSING_TARGET_CLASS, pieces
 
 from ..conftest import ROOT
 
@@ -55,7 +55,7 @@ def test_every_kind_the_goldens_or_the_sweep_emit_has_a_record() -> None:
 
 def test_no_record_is_stale() -> None:
     """A record names a kind something emits (missing_target_class: a target lacking a class,
-    tests/pipeline/test_mapping.py)."""
+    tests/pipeline/mapping/test_entries.py)."""
     assert sorted(set(gap_kinds()) - emitted_kinds() - {MISSING_TARGET_CLASS}) == []
 
 
@@ -189,7 +189,7 @@ def test_a_new_kind_needs_only_its_file(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
     gpt2 = build_model_config("openai-community/gpt2", offline=True)
     attention = next(c for c in gpt2.structure.components if c.kind == "attention")
-    piece = mapping._gap("new_part", attention, "new_kind", {}, 10)
+    piece = pieces._gap("new_part", attention, "new_kind", {}, 10)
     assert (piece.class_name, piece.gap_kind, piece.supported) == (
         "NewKindLayer",
         "new_kind",

@@ -11,8 +11,8 @@ import pytest
 
 from harness.api import build_model_config
 from harness.cli import main, validation_table
-from harness.pipeline.cases import Claim
-from harness.pipeline.check import check_fact, parameter_scope
+from harness.pipeline.cases import Claim, Fact
+from harness.pipeline.check import FactStatus, check_fact, parameter_scope
 from harness.pipeline.config import BuildResult
 
 from ..conftest import TINY_LLAMA
@@ -124,3 +124,9 @@ def test_inspect_prints_active_parameters_for_moe_only(
     assert summary["active_params"] - summary["active_params_without_input_embedding"] == EMBEDDING
     assert main(["inspect", str(write_config(TINY_LLAMA, "dense"))]) == 0
     assert "active/token" not in capsys.readouterr().out
+
+
+def test_a_fact_status_is_the_enum_and_its_row_the_plain_word() -> None:
+    result = check_fact("num_layers", Fact(2, source="card"), 3)
+    assert result.status is FactStatus.FAIL and not result.passed
+    assert result.as_json()["status"] == "fail" and type(result.as_json()["status"]) is str

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness import errors
 from harness.api import count_parameters, inspect_model_structure
-from harness.pipeline.inventory import estimate_memory, format_count, validate_config
+from harness.pipeline.inventory import (
+    TensorKind,
+    TensorRecord,
+    estimate_memory,
+    format_count,
+    validate_config,
+)
 
 from ..conftest import TINY_LLAMA, case_options, snapshot_meta, vendored_ids
 
@@ -139,3 +147,19 @@ def test_bad_values_become_model_build_errors(write_config) -> None:
     expected = r"could not build|rejected the config|does not divide"
     with pytest.raises(errors.HarnessError, match=expected):
         inspect_model_structure(str(write_config(config)))
+
+
+def test_a_record_holds_its_kind_as_the_enum_written_as_the_plain_word() -> None:
+    record = TensorRecord("buffer", "model.rotary.inv_freq", (8,), "torch.float32")
+    assert record.kind is TensorKind.BUFFER
+    assert (str(record.kind), f"{record.kind}", json.dumps(record.kind)) == (
+        "buffer",
+        "buffer",
+        '"buffer"',
+    )
+    assert record == TensorRecord(TensorKind.BUFFER, "model.rotary.inv_freq", (8,), "torch.float32")
+
+
+def test_error_a_record_of_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="'weights' is not a valid TensorKind"):
+        TensorRecord("weights", "w", (1,), "torch.float32")

@@ -178,3 +178,10 @@ def test_helpers() -> None:
         resolve.model_slug("meta-llama/Llama-3.3-70B-Instruct")
         == "meta-llama_Llama-3.3-70B-Instruct"
     )
+
+
+def test_a_resolved_config_holds_its_source_as_the_enum_and_refuses_another() -> None:
+    made = resolve.ResolvedConfig(model="m", config={}, source="hf-cache", sha256="0" * 64)
+    assert made.source is resolve.ConfigSource.HF_CACHE and f"{made.source}" == "hf-cache"
+    with pytest.raises(ValueError, match="'ftp' is not a valid ConfigSource"):
+        resolve.ResolvedConfig(model="m", config={}, source="ftp", sha256="0" * 64)
