@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -47,14 +48,24 @@ def snapshot_meta(hf_id: str) -> dict:
     return json.loads((SNAPSHOTS / hf_id / "snapshot.json").read_text())
 
 
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder of this whole run: under xdist each worker has a folder of its own
+    (`.../popen-gwN`), and their parent is the run's, shared by every worker."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The inspection cache the tests share: each model is built once per session, not per test.
+    """The inspection cache the tests share: each model is built once per run, not per test or
+    per xdist worker.
 
-    The cache is keyed by the config's bytes and the code that computed an entry, so sharing it
-    changes no result; tests of the cache itself use `empty_cache` instead.
+    The cache is keyed by the config's bytes and the code that computed an entry, and its writes
+    are atomic, so sharing it changes no result; tests of the cache itself use `empty_cache`.
     """
-    return tmp_path_factory.mktemp("harness_cache")
+    folder = run_dir(tmp_path_factory) / "harness_cache"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture
@@ -149,36 +160,39 @@ CASE = ModelCase(
 
 
 @pytest.fixture(scope="session")
-def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One inspection cache for the pytester projects: after the first build, their pytest
-    subprocesses import neither torch nor transformers."""
-    return tmp_path_factory.mktemp("plugin_cache")
+def project_template(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> Path:
+    """A repo with one vendored snapshot, one case and its gap reports, built once per run (the
+    first xdist worker to need it builds it, the others wait); pytester tests copy it instead of
+    building their own."""
+    from filelock import FileLock
+
+    template = run_dir(tmp_path_factory) / "plugin_project"
+    with FileLock(f"{template}.lock"):
+        if not (template / "pytest.ini").is_file():
+            _build_project_template(template, session_cache)
+    return template
 
 
-@pytest.fixture(scope="session")
-def project_template(tmp_path_factory: pytest.TempPathFactory, plugin_cache: Path) -> Path:
-    """A repo with one vendored snapshot, one case and its gap reports, built once per session;
-    pytester tests copy it instead of building their own."""
-    import os
+def _build_project_template(template: Path, cache: Path) -> None:
     import shutil
     import subprocess
     import sys
 
-    template = tmp_path_factory.mktemp("plugin_project")
+    template.mkdir()
     shutil.copytree(SNAPSHOTS / MODEL, template / "cases" / "configs" / MODEL)
     (template / "cases" / "test_llama.py").write_text(
         CASE_FILE.format(hf_id=MODEL, total=1_235_814_400, layers=16)
     )
     (template / "golden").mkdir()
-    (template / "pytest.ini").write_text("[pytest]\ntestpaths = cases golden\n")
     # In a subprocess: importing torch inside a pytester test breaks its sys.modules restore.
     generated = subprocess.run(
         [sys.executable, "-m", "harness.cli", "gaps", "--offline"],
         cwd=template,
-        env={**os.environ, "HARNESS_CACHE_DIR": str(plugin_cache), "HF_HUB_OFFLINE": "1"},
+        env={**os.environ, "HARNESS_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1"},
         capture_output=True,
         text=True,
         check=False,
     )
     assert generated.returncode == 0, generated.stderr
-    return template
+    # Written last: its presence says the template is complete.
+    (template / "pytest.ini").write_text("[pytest]\ntestpaths = cases golden\n")

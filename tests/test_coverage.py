@@ -2,8 +2,8 @@
 fresh runs.
 
 The full sweep builds every architecture, too slow for a plain `pytest` (docs/coverage.md has
-the measured times): it runs with HARNESS_FULL_COVERAGE=1, which `nox -s tests` sets (and in
-`nox -s coverage -- --check`). The default session checks the
+the measured times): it runs here with HARNESS_FULL_COVERAGE=1, and `nox -s tests` runs the same
+comparison after pytest as `harness coverage --check`. The default session checks the
 committed files against each other, the registry and the override table, and re-runs a fixed
 sample of architectures.
 """

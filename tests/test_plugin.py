@@ -16,15 +16,10 @@ GOLDEN = "meta-llama_Llama-3.2-1B.json"
 
 
 @pytest.fixture
-def project(
-    pytester: pytest.Pytester,
-    project_template: Path,
-    plugin_cache: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> pytest.Pytester:
-    """A fresh copy of the template project; the plugin comes from its entry point."""
+def project(pytester: pytest.Pytester, project_template: Path) -> pytest.Pytester:
+    """A fresh copy of the template project, on the session's warm inspection cache (its pytest
+    subprocesses import neither torch nor transformers); the plugin comes from its entry point."""
     shutil.copytree(project_template, pytester.path, dirs_exist_ok=True)
-    monkeypatch.setenv("HARNESS_CACHE_DIR", str(plugin_cache))
     return pytester
 
 

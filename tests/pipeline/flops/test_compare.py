@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from harness.catalog import GatedMLPLayer
@@ -76,8 +78,9 @@ def test_bias_gaps_are_not_run_and_biases_add_no_flops(write_config) -> None:
 
 
 def test_error_wrong_formula_fails_with_the_numbers(
-    write_config, monkeypatch: pytest.MonkeyPatch
+    write_config, monkeypatch: pytest.MonkeyPatch, empty_cache: Path
 ) -> None:
+    """A patched formula is caught; it runs on a cache of its own, never the shared one."""
     result = build(write_config, TINY_LLAMA)
     right = GatedMLPLayer.flops
 

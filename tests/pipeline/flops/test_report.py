@@ -45,8 +45,10 @@ GatedMLPLayer.flops = _wrong
 
 
 def test_plugin_fails_a_mismatch_and_lists_what_it_did_not_compare(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, empty_cache: Path
 ) -> None:
+    """A wrong class formula fails flops_match with the table (on a cache of its own: the patched
+    formula must not reach the session's shared cache)."""
     for hf_id, name in (("openai-community/gpt2", "gpt2"), ("meta-llama/Llama-3.2-1B", "llama")):
         shutil.copytree(SNAPSHOTS / hf_id, pytester.path / "cases" / "configs" / hf_id)
         (pytester.path / "cases" / f"test_{name}.py").write_text(CASE.format(hf_id=hf_id))
