@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog.registry import GapKind, gap_kind
 from ..pipeline.inventory import TensorRecord
+from ..pipeline.mapping import CountedEntry
 
 if TYPE_CHECKING:
     from ..pipeline.config import BuildResult
@@ -25,7 +26,7 @@ _EACH_ENTRY_CLASS = "the catalog class each entry names"
 
 
 @dataclass(frozen=True)
-class BlockedEntry:
+class BlockedEntry(CountedEntry):
     """One unsupported config entry of one model: specs, instances, first instance's tensors."""
 
     name: str
@@ -45,16 +46,6 @@ class BlockedEntry:
         if self.stand_in:
             return f"stand-in `{self.stand_in}` in `layer_types`"
         return "`unsupported_layer_types`"
-
-    @property
-    def parameter_count(self) -> int:
-        """Parameters of one instance, exact from the dry run."""
-        return int(self.specs["parameter_count"])
-
-    @property
-    def total_parameters(self) -> int:
-        """count x parameter_count."""
-        return self.count * self.parameter_count
 
     @property
     def constructor_specs(self) -> dict[str, Any]:

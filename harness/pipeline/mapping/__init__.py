@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from .entries import (
     MODEL_LEVEL,
+    CountedEntry,
     LayerEntry,
     active_parameters,
     entries_parameter_total,
@@ -30,6 +31,7 @@ from .pieces import MISSING_TARGET_CLASS, Piece
 __all__ = [
     "MISSING_TARGET_CLASS",
     "MODEL_LEVEL",
+    "CountedEntry",
     "LayerEntry",
     "Piece",
     "active_parameters",

@@ -15,6 +15,7 @@ from .pieces import MISSING_TARGET_CLASS, Piece
 
 __all__ = [
     "MODEL_LEVEL",
+    "CountedEntry",
     "LayerEntry",
     "active_parameters",
     "entries_parameter_total",
@@ -25,8 +26,26 @@ __all__ = [
 MODEL_LEVEL = -1  # the layer index of an instance outside the decoder layers (as Mantile's own)
 
 
+class CountedEntry:
+    """The parameter counts of an entry that has `count` instances and `specs` with the
+    per-instance `parameter_count` (a config entry, and a gap report's entry made from one)."""
+
+    count: int
+    specs: dict[str, Any]
+
+    @property
+    def parameter_count(self) -> int:
+        """Parameters of one instance, exact from the dry run."""
+        return int(self.specs["parameter_count"])
+
+    @property
+    def total_parameters(self) -> int:
+        """count x parameter_count."""
+        return self.count * self.parameter_count
+
+
 @dataclass(frozen=True)
-class LayerEntry:
+class LayerEntry(CountedEntry):
     """One entry of a Mantile config: in `layer_types` when supported, else in the unsupported list.
 
     `gap_kind` and `gap_report` stay set on a supported entry that came from a gap (a stand-in or
@@ -51,16 +70,6 @@ class LayerEntry:
     proposed_class: str | None = None
     proposed_specs: dict[str, Any] | None = None
     picked_up: bool = False  # a gap's proposed class found in the target layer set
-
-    @property
-    def parameter_count(self) -> int:
-        """Parameters of one instance."""
-        return int(self.specs["parameter_count"])
-
-    @property
-    def total_parameters(self) -> int:
-        """count x parameter_count."""
-        return self.count * self.parameter_count
 
     @property
     def layers(self) -> tuple[int, ...]:
