@@ -38,6 +38,10 @@ CHECKPOINT_DTYPES = frozenset(
 )
 
 
+# torch's alias names, read as the dtype they stand for.
+_DTYPE_ALIASES = {"half": "float16", "float": "float32", "double": "float64"}
+
+
 def declared_dtype(config: Mapping[str, Any]) -> str | None:
     """The weights' dtype config.json declares (`dtype`, or the older `torch_dtype`, at the top or
     in `text_config`), as a torch dtype name; None when it declares none the harness knows."""
@@ -45,6 +49,10 @@ def declared_dtype(config: Mapping[str, Any]) -> str | None:
     for source in (config, text_config if isinstance(text_config, Mapping) else {}):
         for key in ("dtype", "torch_dtype"):
             value = source.get(key)
-            if isinstance(value, str) and value.removeprefix("torch.") in CHECKPOINT_DTYPES:
-                return value.removeprefix("torch.")
+            if not isinstance(value, str):
+                continue
+            name = value.removeprefix("torch.")
+            name = _DTYPE_ALIASES.get(name, name)
+            if name in CHECKPOINT_DTYPES:
+                return name
     return None

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..dtypes import declared_dtype
 from .inventory import Inspection, TensorKind, TensorRecord
 
 __all__ = [
@@ -27,9 +28,7 @@ __all__ = [
 _TORCH_TO_SAFETENSORS = {
     "bfloat16": "BF16",
     "float16": "F16",
-    "half": "F16",
     "float32": "F32",
-    "float": "F32",
     "float8_e4m3fn": "F8_E4M3",
 }
 # safetensors dtype -> the dtype names Mantile's estimator uses for weight bytes (harness.dtypes)
@@ -79,12 +78,9 @@ def storage_plan(inspection: Inspection) -> StoragePlan:
     # No dtype in the config: transformers saved float32 by default; a quantized checkpoint
     # (gpt-oss names none) keeps its unquantized tensors in bfloat16.
     default = "bfloat16" if isinstance(quant, dict) else "float32"
-    torch_dtype = (
-        raw_config_value(inspection, "torch_dtype")
-        or raw_config_value(inspection, "dtype")
-        or default
-    )
-    base = _TORCH_TO_SAFETENSORS.get(str(torch_dtype).removeprefix("torch."), "F32")
+    # The dtype the tensor files name too (dtypes.declared_dtype): the two never differ.
+    torch_dtype = declared_dtype(inspection.resolved.config) or default
+    base = _TORCH_TO_SAFETENSORS.get(torch_dtype, "F32")
     if not isinstance(quant, dict):
         return StoragePlan(base)
     block = quant.get("weight_block_size")

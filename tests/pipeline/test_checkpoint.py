@@ -344,3 +344,22 @@ def test_inspect_shows_stored_vs_built_and_the_terms(
     assert f"checkpoint:   stored {stored:,} (recorded-scrape), built {built:,}" in out
     assert "tied_head_stored" in out
     assert re.search(r"unexplained +\+0\n", out)
+
+
+@pytest.mark.parametrize(
+    ("declared", "stored"),
+    [
+        ({"dtype": "bfloat16", "torch_dtype": "float32"}, "BF16"),  # `dtype` comes first
+        ({"torch_dtype": "half"}, "F16"),  # torch's alias
+    ],
+)
+def test_the_storage_plan_reads_the_dtype_the_tensor_files_name(
+    declared: dict[str, str], stored: str
+) -> None:
+    """One reading of the declared dtype serves the storage plan and the tensor inventory."""
+    from harness.dtypes import declared_dtype
+
+    inspection = _llama(**declared)
+    assert storage_plan(inspection).base_dtype == stored
+    names = {"BF16": "bfloat16", "F16": "float16"}
+    assert declared_dtype(inspection.resolved.config) == names[stored]
